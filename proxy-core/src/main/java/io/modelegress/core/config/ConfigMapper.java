@@ -1,0 +1,288 @@
+package io.modelegress.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/** Maps the merged config into records, checking what types alone cannot (URLs, references, duplicates). */
+final class ConfigMapper {
+    private static final Set<String> RETRY_ON_WORDS = Set.of("connect_failure", "reset", "timeout", "5xx", "4xx");
+    private static final Set<String> FALLBACK_ON_WORDS = Set.of("connect_failure", "reset", "timeout", "5xx", "4xx",
+            "context_length_exceeded");
+
+    private final Section root;
+    private final Function<String, String> env;
+    private final Config reference;
+
+    ConfigMapper(Section root, Function<String, String> env, Config reference) {
+        this.root = root;
+        this.env = env;
+        this.reference = reference;
+    }
+
+    EgressConfig map(String source) {
+        ServerSettings server = server(root.sub("server"));
+        ProxySettings proxy = proxy(root.sub("proxy"));
+        Section tls = root.sub("tls");
+        String ca = tls.string("ca_bundle");
+        if (ca != null && !Files.isReadable(Path.of(ca))) tls.problem("ca_bundle", "\"" + ca + "\" is not a readable file (expected: a PEM file of CA certificates)");
+        DnsSettings dns = dns(root.sub("dns"));
+        Timeouts timeouts = timeouts(root.sub("timeouts"));
+        RetrySettings retry = retry(root.sub("retry"));
+        Map<String, UpstreamSettings> upstreams = upstreams();
+        List<RouteSettings> routes = routes(upstreams, root.config.getConfig("retry"));
+        return new EgressConfig(source, server, proxy, new TlsSettings(ca == null ? null : Path.of(ca)), dns,
+                timeouts, retry, upstreams, routes);
+    }
+
+    private ServerSettings server(Section s) {
+        long maxHeader = s.bytes("max_header_size");
+        if (maxHeader < 1024 || maxHeader > 1 << 20) s.problem("max_header_size", maxHeader + " bytes (expected: 1KiB to 1MiB)");
+        long maxBody = s.bytes("max_request_body");
+        if (maxBody < 0 || maxBody > Integer.MAX_VALUE) s.problem("max_request_body", maxBody + " bytes (expected: 0 to 2GiB)");
+        return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
+                s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
+                s.duration("drain_timeout"));
+    }
+
+    private static HostPort hostPort(Section s, String k) {
+        String v = s.string(k);
+        HostPort hp = HostPort.parse(v);
+        if (hp == null) {
+            s.problem(k, "\"" + v + "\" (expected: host:port, like 127.0.0.1:8080 or [::1]:8080)");
+            return new HostPort("127.0.0.1", 0);
+        }
+        return hp;
+    }
+
+    private static ProxySettings proxy(Section s) {
+        return new ProxySettings(s.bool("use_environment"), blankToNull(s.string("https")),
+                blankToNull(s.string("http")), s.strings("no_proxy"));
+    }
+
+    private static DnsSettings dns(Section s) {
+        List<HostPort> servers = new ArrayList<>();
+        for (String v : s.strings("servers")) {
+            HostPort hp = HostPort.parse(v.contains(":") && !v.startsWith("[") && v.indexOf(':') != v.lastIndexOf(':')
+                    ? "[" + v + "]:53" : v.contains(":") ? v : v + ":53");
+            if (hp == null) s.problem("servers", "\"" + v + "\" (expected: ip or ip:port)");
+            else servers.add(hp);
+        }
+        Map<String, String> hosts = new LinkedHashMap<>();
+        if (s.has("hosts")) {
+            for (Map.Entry<String, ConfigValue> e : s.config.getObject("hosts").entrySet()) {
+                Object v = e.getValue().unwrapped();
+                if (!(v instanceof String) || !isIpLiteral((String) v)) {
+                    s.problem("hosts", "\"" + e.getKey() + "\" -> \"" + v + "\" (expected: a name mapped to an IP address)");
+                } else {
+                    hosts.put(e.getKey().toLowerCase(Locale.ROOT), (String) v);
+                }
+            }
+        }
+        return new DnsSettings(servers, hosts);
+    }
+
+    static boolean isIpLiteral(String s) {
+        return s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9a-fA-F:.]+"));
+    }
+
+    private static Timeouts timeouts(Section s) {
+        return new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
+                s.duration("tls_handshake"), s.duration("response_headers"), s.duration("first_token"),
+                s.duration("stream_idle"), s.duration("request"));
+    }
+
+    private static Timeouts.Overrides overrides(Section s) {
+        return new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
+                s.durationOrNull("proxy_connect"), s.durationOrNull("tls_handshake"),
+                s.durationOrNull("response_headers"), s.durationOrNull("first_token"),
+                s.durationOrNull("stream_idle"), s.durationOrNull("request"));
+    }
+
+    private static RetrySettings retry(Section s) {
+        List<String> retryOn = s.strings("retry_on");
+        checkWords(s, "retry_on", retryOn, RETRY_ON_WORDS);
+        return new RetrySettings((int) s.integer("max_attempts", 1), retryOn, s.bool("retry_on_timeout"),
+                s.duration("backoff.base"), s.duration("backoff.max"), s.duration("max_retry_after"),
+                s.number("budget.ratio", 0), (int) s.integer("budget.min_per_second", 0));
+    }
+
+    private static void checkWords(Section s, String k, List<String> values, Set<String> words) {
+        for (String v : values) {
+            if (words.contains(v) || v.matches("[1-5]\\d\\d")) continue;
+            String hint = DidYouMean.closest(v, words);
+            s.problem(k, "\"" + v + "\"" + (hint != null ? " (did you mean \"" + hint + "\"?)" : "")
+                    + " (expected: one of " + new TreeSet<>(words) + " or an HTTP status like 503)");
+        }
+    }
+
+    private Map<String, UpstreamSettings> upstreams() {
+        Map<String, UpstreamSettings> out = new LinkedHashMap<>();
+        ConfigObject obj = root.config.getObject("upstreams");
+        Config template = reference.getConfig("upstream_defaults");
+        for (Map.Entry<String, Config> e : ConfigLoader.entries(obj, template).entrySet()) {
+            String name = e.getKey();
+            if (e.getValue() == null) {
+                root.problem("upstreams", "\"" + name + "\" (expected: a mapping with at least url)");
+                continue;
+            }
+            Section s = new Section(e.getValue(), "upstreams." + name + ".", problemsOf());
+            out.put(name, upstream(name, s, obj.get(name)));
+        }
+        return out;
+    }
+
+    private List<InvalidConfigException.Problem> problemsOf() {
+        return root.problems();
+    }
+
+    private UpstreamSettings upstream(String name, Section s, ConfigValue raw) {
+        URI url = url(s, "url");
+        String proxy = s.string("proxy");
+        if (proxy == null || proxy.isBlank()) proxy = "inherit";
+        AuthSettings auth = null;
+        if (s.has("auth")) {
+            Section a = s.sub("auth");
+            String header = a.string("header");
+            String value = a.string("value");
+            String file = a.string("value_file");
+            if (header == null || header.isBlank() || !header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                a.problem("header", "\"" + header + "\" (expected: an HTTP header name, like Authorization)");
+            }
+            if ((value == null) == (file == null)) {
+                a.problem(value == null ? "value" : "value_file", "expected exactly one of value or value_file");
+            } else if (file != null) {
+                auth = new AuthSettings(header, SecretSource.ofFile(Path.of(file)));
+            } else {
+                auth = new AuthSettings(header, SecretSource.ofTemplate(value, env));
+            }
+        }
+        Section l = s.sub("limits");
+        LimitSettings limits = new LimitSettings((int) l.integer("max_concurrent", 0),
+                (int) l.integer("requests_per_minute", 0), l.integer("tokens_per_minute", 0),
+                (int) l.integer("max_queue", 0), l.duration("max_queue_wait"));
+        Section b = s.sub("breaker");
+        BreakerSettings breaker = new BreakerSettings((int) b.integer("consecutive_failures", 0), b.duration("cooldown"));
+        Section p = s.sub("pool");
+        PoolSettings pool = new PoolSettings((int) p.integer("max_idle", 0), p.duration("idle_timeout"), p.duration("max_lifetime"));
+        String probe = s.string("probe");
+        if (probe == null || !probe.startsWith("/")) s.problem("probe", "\"" + probe + "\" (expected: a path starting with /)");
+        return new UpstreamSettings(name, url == null ? URI.create("http://invalid.invalid") : url, proxy, auth,
+                limits, breaker, overrides(s.sub("timeouts")), pool, probe);
+    }
+
+    private static URI url(Section s, String k) {
+        String v = s.string(k);
+        if (v == null) {
+            s.problem(k, "missing (expected: an http:// or https:// URL, like https://api.openai.com)");
+            return null;
+        }
+        try {
+            URI u = new URI(v);
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null || u.getRawQuery() != null
+                    || u.getRawFragment() != null || u.getRawUserInfo() != null) {
+                s.problem(k, "\"" + v + "\" (expected: an http:// or https:// URL with a host and no query, like https://api.openai.com)");
+                return null;
+            }
+            return new URI(scheme, null, u.getHost(), u.getPort(), u.getPath(), null, null);
+        } catch (URISyntaxException e) {
+            s.problem(k, "\"" + v + "\" is not a URL (" + e.getReason() + "; expected: like https://api.openai.com)");
+            return null;
+        }
+    }
+
+    private List<RouteSettings> routes(Map<String, UpstreamSettings> upstreams, Config globalRetry) {
+        List<RouteSettings> out = new ArrayList<>();
+        Config template = reference.getConfig("route_defaults");
+        Map<String, String> seen = new HashMap<>();
+        Set<String> names = new java.util.HashSet<>();
+        int i = 0;
+        for (ConfigValue v : ConfigLoader.list(root.config, "routes")) {
+            String path = "routes[" + i++ + "].";
+            if (v.valueType() != ConfigValueType.OBJECT) {
+                root.problem("routes", "entry " + (i - 1) + " (expected: a mapping with prefix and upstreams)");
+                continue;
+            }
+            Section s = new Section(((ConfigObject) v).toConfig().withFallback(template), path, problemsOf());
+            String prefix = s.string("prefix");
+            if (prefix == null || !prefix.startsWith("/")) {
+                s.problem("prefix", (prefix == null ? "missing" : "\"" + prefix + "\"") + " (expected: a path starting with /, like /v1)");
+                prefix = "/";
+            }
+            if (prefix.length() > 1 && prefix.endsWith("/")) prefix = prefix.substring(0, prefix.length() - 1);
+            String name = s.string("name");
+            if (name == null) name = prefix;
+            if (!names.add(name)) s.problem("name", "\"" + name + "\" is used by another route (expected: unique names)");
+            List<String> models = s.strings("models");
+            String identity = prefix + " " + new TreeSet<>(models);
+            String other = seen.putIfAbsent(identity, name);
+            if (other != null) {
+                s.problem("prefix", "\"" + prefix + "\" is also the prefix of route \"" + other + "\""
+                        + (models.isEmpty() ? "" : " with the same models")
+                        + " (expected: unique prefixes, or distinct models lists)");
+            }
+            List<RouteTarget> targets = targets(s, ((ConfigObject) v).toConfig(), upstreams);
+            List<String> fallbackOn = s.strings("fallback_on");
+            checkWords(s, "fallback_on", fallbackOn, FALLBACK_ON_WORDS);
+            String dialect = s.string("dialect");
+            RouteSettings.Dialect d = RouteSettings.Dialect.OPENAI;
+            if ("anthropic".equalsIgnoreCase(dialect)) d = RouteSettings.Dialect.ANTHROPIC;
+            else if (!"openai".equalsIgnoreCase(dialect)) s.problem("dialect", "\"" + dialect + "\" (expected: openai or anthropic)");
+            Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
+            out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
+                    overrides(s.sub("timeouts")), retry(retry)));
+        }
+        return out;
+    }
+
+    private static List<RouteTarget> targets(Section s, Config raw, Map<String, UpstreamSettings> upstreams) {
+        List<RouteTarget> out = new ArrayList<>();
+        List<ConfigValue> items = ConfigLoader.list(raw, "upstreams");
+        if (items.isEmpty()) s.problem("upstreams", "missing (expected: a list of upstream names, like [openai])");
+        int j = 0;
+        for (ConfigValue item : items) {
+            String k = "upstreams[" + j++ + "]";
+            String name;
+            String model = null;
+            if (item.valueType() == ConfigValueType.STRING) {
+                name = (String) item.unwrapped();
+            } else if (item.valueType() == ConfigValueType.OBJECT) {
+                Config c = ((ConfigObject) item).toConfig();
+                name = c.hasPath("upstream") ? c.getValue("upstream").unwrapped().toString() : null;
+                model = c.hasPath("model") ? c.getValue("model").unwrapped().toString() : null;
+            } else {
+                name = null;
+            }
+            if (name == null || !upstreams.containsKey(name)) {
+                String hint = name == null ? null : DidYouMean.closest(name, upstreams.keySet());
+                s.problems().add(new InvalidConfigException.Problem(s.key(k), ConfigLoader.location(item.origin()),
+                        (name == null ? "expected an upstream name or {upstream: NAME, model: M}"
+                                : "unknown upstream \"" + name + "\"" + (hint != null ? " (did you mean \"" + hint + "\"?)" : ""))
+                                + "; expected one of " + new TreeSet<>(upstreams.keySet())));
+                continue;
+            }
+            out.add(new RouteTarget(name, model));
+        }
+        return out;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+}

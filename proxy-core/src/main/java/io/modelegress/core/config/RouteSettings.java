@@ -1,0 +1,17 @@
+package io.modelegress.core.config;
+
+import java.util.List;
+
+/** One route: which requests (path prefix, optionally models) go to which upstreams, in order. */
+public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
+                            List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
+                            Timeouts.Overrides timeouts, RetrySettings retry) {
+    public RouteSettings {
+        models = List.copyOf(models);
+        upstreams = List.copyOf(upstreams);
+        fallbackOn = List.copyOf(fallbackOn);
+    }
+
+    /** The shape of our own error bodies on this route. */
+    public enum Dialect { OPENAI, ANTHROPIC }
+}

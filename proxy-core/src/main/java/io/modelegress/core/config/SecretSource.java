@@ -1,0 +1,84 @@
+package io.modelegress.core.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/**
+ * Where a credential comes from: a template with {@code ${VAR}} (resolved once at load) or a file (a Kubernetes
+ * secret mount, re-read by {@link #refresh()} off the event loop). A missing value is not a start-up error:
+ * {@link #current()} says what to set, and requests on the route are answered with {@code credential_missing}.
+ * {@link #toString()} never shows the value.
+ */
+public final class SecretSource {
+    /** The value now, or why there is none. Exactly one of the two is non-null. */
+    public record Resolved(String value, String missingReason) {
+        public boolean present() { return value != null; }
+
+        @Override public String toString() { return present() ? "<redacted>" : "missing (" + missingReason + ")"; }
+    }
+
+    private final String template;
+    private final Path file;
+    private volatile Resolved current;
+    private volatile long fileStamp = Long.MIN_VALUE;
+
+    private SecretSource(String template, Path file, Resolved current) {
+        this.template = template;
+        this.file = file;
+        this.current = current;
+    }
+
+    public static SecretSource ofTemplate(String template, Function<String, String> env) {
+        Resolved r;
+        try {
+            r = new Resolved(EnvSubstitution.substitute(template, env), null);
+        } catch (EnvSubstitution.MissingVariableException e) {
+            r = new Resolved(null, "set the environment variable " + e.variable());
+        }
+        return new SecretSource(template, null, r);
+    }
+
+    public static SecretSource ofFile(Path file) {
+        SecretSource s = new SecretSource(null, file, new Resolved(null, "credential file " + file + " not read yet"));
+        s.refresh();
+        return s;
+    }
+
+    public Resolved current() { return current; }
+
+    /** The file behind this secret, or null when it comes from a template. */
+    public Path file() { return file; }
+
+    /** Where the value comes from, for /config and messages (never the value). */
+    public String describe() {
+        return file != null ? "value_file " + file : "value " + redactedTemplate();
+    }
+
+    /** Names the variables a template uses; literal text (which may be a secret) is never shown. */
+    private String redactedTemplate() {
+        java.util.List<String> vars = EnvSubstitution.variables(template);
+        return vars.isEmpty() ? "<redacted literal>" : "from ${" + String.join("}, ${", vars) + "}";
+    }
+
+    /** Re-reads a file secret when it changed (blocking I/O: call from a background thread). True when changed. */
+    public boolean refresh() {
+        if (file == null) return false;
+        try {
+            long stamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
+            if (stamp == fileStamp && current.present()) return false;
+            String v = Files.readString(file, StandardCharsets.UTF_8).strip();
+            fileStamp = stamp;
+            current = v.isEmpty() ? new Resolved(null, "credential file " + file + " is empty") : new Resolved(v, null);
+            return true;
+        } catch (IOException e) {
+            current = new Resolved(null, "cannot read credential file " + file + " (" + e.getClass().getSimpleName() + ")");
+            return true;
+        }
+    }
+
+    @Override
+    public String toString() { return describe(); }
+}

@@ -1,0 +1,34 @@
+package io.modelegress.core.config;
+
+import java.net.URI;
+
+/**
+ * One upstream: where it is ({@code url} = scheme, host, port and an optional base path prepended to every request),
+ * how to reach it ({@code proxy}: "inherit", "direct" or a proxy URL), its credential, limits, breaker and overrides.
+ */
+public record UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
+                               BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool,
+                               String probePath) {
+
+    public boolean isTls() { return "https".equals(url.getScheme()); }
+
+    public String host() { return url.getHost(); }
+
+    public int port() {
+        int p = url.getPort();
+        return p > 0 ? p : isTls() ? 443 : 80;
+    }
+
+    /** The base path with no trailing slash ("" when none). */
+    public String basePath() {
+        String p = url.getRawPath();
+        if (p == null) return "";
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+
+    /** The Host header value: the port only when it is not the scheme's default. */
+    public String authority() {
+        String h = host().indexOf(':') >= 0 ? "[" + host() + "]" : host();
+        return url.getPort() > 0 && url.getPort() != (isTls() ? 443 : 80) ? h + ":" + url.getPort() : h;
+    }
+}
