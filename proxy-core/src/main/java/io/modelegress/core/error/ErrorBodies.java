@@ -1,0 +1,39 @@
+package io.modelegress.core.error;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.modelegress.core.config.RouteSettings.Dialect;
+
+/** The one place our own error bodies are rendered, in the route's dialect (see CONTRACT.md "Error body"). */
+public final class ErrorBodies {
+    private ErrorBodies() {}
+
+    public static String json(Dialect dialect, ErrorCode code, String message) {
+        String m = quote(message);
+        if (dialect == Dialect.ANTHROPIC) {
+            return "{\"type\":\"error\",\"error\":{\"type\":\"" + anthropicType(code) + "\",\"message\":\"" + m + "\"}}";
+        }
+        return "{\"error\":{\"message\":\"" + m + "\",\"type\":\"egress_error\",\"code\":\"" + code.code()
+                + "\",\"param\":null}}";
+    }
+
+    /** An SSE error event for a stream that already started: the client's iterator raises instead of hanging. */
+    public static String sseEvent(Dialect dialect, ErrorCode code, String message) {
+        if (dialect == Dialect.ANTHROPIC) return "event: error\ndata: " + json(dialect, code, message) + "\n\n";
+        return "data: " + json(dialect, code, message) + "\n\n";
+    }
+
+    /** Anthropic's error types (docs.anthropic.com errors), so its SDK maps our answers to the right exception. */
+    static String anthropicType(ErrorCode code) {
+        switch (code.status()) {
+            case 400: case 405: case 413: case 431: return code == ErrorCode.REQUEST_TOO_LARGE ? "request_too_large" : "invalid_request_error";
+            case 404: return "not_found_error";
+            case 429: return "rate_limit_error";
+            case 503: return "overloaded_error";
+            default: return "api_error";
+        }
+    }
+
+    private static String quote(String s) {
+        return new String(JsonStringEncoder.getInstance().quoteAsString(s == null ? "" : s));
+    }
+}

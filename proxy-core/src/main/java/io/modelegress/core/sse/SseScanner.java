@@ -1,0 +1,107 @@
+package io.modelegress.core.sse;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Watches an SSE byte stream as it passes, without holding it: counts data-carrying events (comments and
+ * {@code event: ping} keep-alives are not progress), keeps the first event's data (to spot an in-band error before
+ * the commit point), and notices the end markers ({@code data: [DONE]}, Anthropic's {@code message_stop}).
+ * Feed it bytes in order; it is not thread-safe (one per response, on its event loop).
+ */
+public final class SseScanner {
+    private static final int MAX_LINE = 64 * 1024;
+
+    private final byte[] line = new byte[256];
+    private int lineLen;
+    private boolean lineOverflow;
+    private boolean lastWasCr;
+    private final StringBuilder firstData = new StringBuilder();
+    private boolean firstDataDone;
+
+    private boolean eventHasData;
+    private boolean eventIsPing;
+    private StringBuilder eventData;
+    private String eventType;
+
+    private long dataEvents;
+    private boolean done;
+    private final StringBuilder longLine = new StringBuilder();
+
+    /** Data-carrying events completed so far. */
+    public long dataEvents() { return dataEvents; }
+
+    /** The data of the first data-carrying event (null until it completes). */
+    public String firstEventData() { return firstDataDone ? firstData.toString() : null; }
+
+    /** True once the stream's end marker was seen. */
+    public boolean sawEnd() { return done; }
+
+    /** Scans bytes; returns the number of data-carrying events that completed in them. */
+    public int feed(byte[] bytes, int offset, int length) {
+        int completed = 0;
+        for (int i = offset; i < offset + length; i++) {
+            byte b = bytes[i];
+            if (b == '\n' && lastWasCr) {
+                lastWasCr = false;
+                continue;
+            }
+            lastWasCr = b == '\r';
+            if (b == '\n' || b == '\r') {
+                if (endOfLine()) completed++;
+            } else if (lineLen < line.length) {
+                line[lineLen++] = b;
+            } else if (longLine.length() < MAX_LINE) {
+                if (longLine.length() == 0) longLine.append(new String(line, 0, lineLen, StandardCharsets.UTF_8));
+                longLine.append((char) (b & 0xff));
+                lineOverflow = true;
+            }
+        }
+        return completed;
+    }
+
+    /** Handles one complete line; true when it ended a data-carrying event. */
+    private boolean endOfLine() {
+        String text = lineOverflow ? longLine.toString() : null;
+        int len = lineLen;
+        lineLen = 0;
+        lineOverflow = false;
+        longLine.setLength(0);
+        if (len == 0 && text == null) return dispatch();
+        if (line[0] == ':') return false; // comment: keep-alive, not progress
+        String l = text != null ? text : new String(line, 0, len, StandardCharsets.UTF_8);
+        int colon = l.indexOf(':');
+        String field = colon < 0 ? l : l.substring(0, colon);
+        String value = colon < 0 ? "" : l.substring(colon + 1);
+        if (value.startsWith(" ")) value = value.substring(1);
+        if (field.equals("event")) {
+            eventType = value;
+            eventIsPing = value.equals("ping");
+        } else if (field.equals("data")) {
+            eventHasData = true;
+            if (!firstDataDone) {
+                if (eventData == null) eventData = new StringBuilder();
+                if (eventData.length() > 0) eventData.append('\n');
+                if (eventData.length() < MAX_LINE) eventData.append(value);
+            }
+            if (value.equals("[DONE]")) done = true;
+        }
+        return false;
+    }
+
+    private boolean dispatch() {
+        boolean progress = eventHasData && !eventIsPing;
+        if ("message_stop".equals(eventType)) done = true;
+        if (progress) {
+            dataEvents++;
+            if (!firstDataDone) {
+                firstData.append(eventData == null ? "" : eventData);
+                firstDataDone = true;
+            }
+        }
+        eventHasData = false;
+        eventIsPing = false;
+        eventType = null;
+        eventData = null;
+        return progress;
+    }
+}

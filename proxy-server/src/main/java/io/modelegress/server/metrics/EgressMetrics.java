@@ -1,0 +1,92 @@
+package io.modelegress.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.modelegress.server.upstream.ConnectionPool;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Micrometer binding of request lifecycle events, exported in Prometheus form. Meter names follow CONTRACT.md;
+ * label values are route/upstream names and codes only, never anything from a request.
+ */
+public final class EgressMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+    public MeterRegistry registry() { return registry; }
+
+    public String scrape() { return registry.scrape(); }
+
+    public void request(String route, String upstream, int status, String outcome, long durationNanos) {
+        String statusClass = status / 100 + "xx";
+        counter("egress.requests", "route", route, "upstream", upstream, "status_class", statusClass, "outcome", outcome).increment();
+        timer("egress.request.duration", "route", route, "upstream", upstream).record(Duration.ofNanos(durationNanos));
+    }
+
+    public void timeToFirstByte(String route, String upstream, long nanos) {
+        timer("egress.time.to.first.byte", "route", route, "upstream", upstream).record(Duration.ofNanos(nanos));
+    }
+
+    public void error(String code, String route) {
+        counter("egress.errors", "code", code, "route", route).increment();
+    }
+
+    public void attempt(String upstream, String result) {
+        counter("egress.upstream.attempts", "upstream", upstream, "result", result).increment();
+    }
+
+    public void retry(String reason) {
+        counter("egress.retries", "reason", reason).increment();
+    }
+
+    public void cancelled(String route) {
+        counter("egress.downstream.cancelled", "route", route).increment();
+    }
+
+    public void queueWait(String upstream, long nanos) {
+        timer("egress.queue.wait", "upstream", upstream).record(Duration.ofNanos(nanos));
+    }
+
+    public void gauge(String name, Supplier<Number> value, String... tags) {
+        Gauge.builder(name, value).tags(tags).register(registry);
+    }
+
+    public void bytes(String direction, long n) {
+        DistributionSummary.builder("egress.body.bytes").tag("direction", direction).register(registry).record(n);
+    }
+
+    public void bindPool(ConnectionPool pool, Iterable<String> upstreams) {
+        for (String u : upstreams) {
+            ConnectionPool.Counts c = pool.counts(u);
+            gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
+            gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
+            Gauge.builder("egress.upstream.connections.opened", c.opened::get).tag("upstream", u)
+                    .description("connections opened since start (a counter)").register(registry);
+        }
+    }
+
+    private Counter counter(String name, String... tags) {
+        return counters.computeIfAbsent(key(name, tags), k -> Counter.builder(name).tags(tags).register(registry));
+    }
+
+    private Timer timer(String name, String... tags) {
+        return timers.computeIfAbsent(key(name, tags), k -> Timer.builder(name).tags(tags)
+                .publishPercentileHistogram(false)
+                .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofMillis(500),
+                        Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(120))
+                .register(registry));
+    }
+
+    private static String key(String name, String... tags) {
+        return name + '\u0000' + String.join("\u0000", tags);
+    }
+}

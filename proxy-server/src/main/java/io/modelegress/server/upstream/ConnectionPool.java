@@ -1,0 +1,169 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.config.PoolSettings;
+import io.modelegress.server.pipeline.HandlerNames;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Keep-alive connections per event loop and per (upstream, proxy): only the owning loop touches its deques, so no
+ * locks. Idle connections close after {@code pool.idle_timeout}; none is reused past {@code pool.max_lifetime};
+ * one that died while idle is dropped, and the caller replaces a reused one that fails before any response byte.
+ */
+public final class ConnectionPool {
+    private static final String IDLE = "pool-idle";
+
+    private final UpstreamConnector connector;
+    private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, ArrayDeque<Channel>> initialValue() { return new HashMap<>(); }
+    };
+    private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+
+    public ConnectionPool(UpstreamConnector connector) {
+        this.connector = connector;
+    }
+
+    /** A connection lent to one exchange; {@code reused} tells a stale keep-alive connection from a fresh one. */
+    public record Lease(Channel channel, boolean reused, String key) {}
+
+    /** Live connection counts of one upstream, for {@code egress_upstream_connections{upstream,state}}. */
+    public static final class Counts {
+        public final AtomicInteger active = new AtomicInteger();
+        public final AtomicInteger idle = new AtomicInteger();
+        public final AtomicInteger opened = new AtomicInteger();
+    }
+
+    public Counts counts(String upstream) { return counts.computeIfAbsent(upstream, k -> new Counts()); }
+
+    public Map<String, Counts> allCounts() { return counts; }
+
+    public Future<Lease> acquire(EventLoop loop, UpstreamConnector.Target t) {
+        String key = key(t);
+        Counts c = counts(t.upstream().name());
+        ArrayDeque<Channel> deque = idle.get().get(key);
+        long now = System.nanoTime();
+        while (deque != null && !deque.isEmpty()) {
+            Channel ch = deque.pollLast(); // most recently used: warmest, least likely to have been closed
+            c.idle.decrementAndGet();
+            Watch w = (Watch) ch.pipeline().get(HandlerNames.POOL_WATCH);
+            if (ch.isActive() && w != null && now - w.createdNanos < t.upstream().pool().maxLifetime().toNanos()) {
+                w.pooled = false;
+                if (ch.pipeline().get(IDLE) != null) ch.pipeline().remove(IDLE);
+                c.active.incrementAndGet();
+                return loop.newSucceededFuture(new Lease(ch, true, key));
+            }
+            ch.close();
+        }
+        Promise<Lease> p = loop.newPromise();
+        connector.connect(loop, t).addListener(f -> {
+            if (!f.isSuccess()) {
+                p.setFailure(f.cause());
+                return;
+            }
+            Channel ch = (Channel) f.getNow();
+            c.opened.incrementAndGet();
+            c.active.incrementAndGet();
+            ch.pipeline().addLast(HandlerNames.POOL_WATCH, new Watch(key, c));
+            p.setSuccess(new Lease(ch, false, key));
+        });
+        return p;
+    }
+
+    /** Returns a connection after a complete exchange; {@code reusable} false closes it instead. */
+    public void release(Lease lease, boolean reusable, PoolSettings settings) {
+        Channel ch = lease.channel();
+        Watch w = (Watch) ch.pipeline().get(HandlerNames.POOL_WATCH);
+        if (w == null || w.released) return;
+        w.counts.active.decrementAndGet();
+        boolean tooOld = System.nanoTime() - w.createdNanos >= settings.maxLifetime().toNanos();
+        Map<String, ArrayDeque<Channel>> map = idle.get();
+        ArrayDeque<Channel> deque = map.computeIfAbsent(lease.key(), k -> new ArrayDeque<>());
+        if (!reusable || tooOld || !ch.isActive() || deque.size() >= settings.maxIdle() || !ch.eventLoop().inEventLoop()) {
+            w.released = true;
+            ch.close();
+            return;
+        }
+        w.pooled = true;
+        ch.config().setAutoRead(true); // notice a close by the server while idle
+        ch.pipeline().addBefore(HandlerNames.POOL_WATCH, IDLE,
+                new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        deque.addLast(ch);
+        w.counts.idle.incrementAndGet();
+    }
+
+    /** Closes a connection that must not be reused (failed or cancelled exchange). */
+    public void discard(Lease lease) {
+        Watch w = (Watch) lease.channel().pipeline().get(HandlerNames.POOL_WATCH);
+        if (w != null && !w.released) {
+            w.released = true;
+            w.counts.active.decrementAndGet();
+        }
+        lease.channel().close();
+    }
+
+    private static String key(UpstreamConnector.Target t) {
+        return t.upstream().name() + '|' + t.upstream().url() + '|' + (t.proxy() == null ? "direct" : t.proxy().masked() + '|' + t.proxy().username());
+    }
+
+    /** Sits last in a pooled connection's pipeline: drops it from the pool when it closes or idles out. */
+    private final class Watch extends ChannelInboundHandlerAdapter {
+        final String key;
+        final Counts counts;
+        final long createdNanos = System.nanoTime();
+        boolean pooled;
+        boolean released;
+
+        Watch(String key, Counts counts) {
+            this.key = key;
+            this.counts = counts;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (pooled) {
+                // An idle connection must not receive anything; whatever it is, the connection is unusable.
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent && pooled) {
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (pooled) {
+                ArrayDeque<Channel> deque = idle.get().get(key);
+                if (deque != null && deque.remove(ctx.channel())) counts.idle.decrementAndGet();
+                pooled = false;
+            } else if (!released) {
+                counts.active.decrementAndGet();
+            }
+            released = true;
+            ctx.fireChannelInactive();
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.config.Timeouts;
+import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.pipeline.HandlerNames;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.handler.proxy.ProxyHandler;
+import io.netty.handler.proxy.Socks5ProxyHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * Opens one upstream connection phase by phase — DNS, TCP connect, proxy handshake, TLS — each under its own limit
+ * capped by the request deadline, each failing with its own code. The result is a channel ready for HTTP.
+ */
+public final class UpstreamConnector {
+    public static final int MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
+
+    private final Class<? extends SocketChannel> channelType;
+    private final Dns dns;
+    private final SslContext sslContext;
+
+    public UpstreamConnector(Class<? extends SocketChannel> channelType, Dns dns, SslContext sslContext) {
+        this.channelType = channelType;
+        this.dns = dns;
+        this.sslContext = sslContext;
+    }
+
+    /** What a connection is for: the upstream, the proxy on the way (or null), and the limits of this attempt. */
+    public record Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline) {
+        /** Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled. */
+        public boolean absoluteForm() { return proxy != null && proxy.isHttp() && !upstream.isTls(); }
+    }
+
+    public Future<Channel> connect(EventLoop loop, Target t) {
+        Promise<Channel> ready = loop.newPromise();
+        UpstreamSettings u = t.upstream();
+        ProxyHop proxy = t.proxy();
+        boolean viaProxy = proxy != null;
+        String dnsHost = viaProxy ? proxy.host() : u.host();
+        Deadline.Limit dnsLimit = t.deadline().limitFor(t.timeouts().dns(), "timeouts.dns");
+        dns.resolve(loop, dnsHost, dnsLimit.nanos(), dnsLimit.key(), dnsLimit.configured()).addListener(resolved -> {
+            if (!resolved.isSuccess()) {
+                ready.tryFailure(resolved.cause());
+                return;
+            }
+            InetAddress addr = (InetAddress) resolved.getNow();
+            if (viaProxy && proxy.isSocks() && !proxy.resolvesAtProxy()) {
+                // socks5 (not socks5h): the target name is resolved here, then handed to the proxy as an address.
+                Deadline.Limit l = t.deadline().limitFor(t.timeouts().dns(), "timeouts.dns");
+                dns.resolve(loop, u.host(), l.nanos(), l.key(), l.configured()).addListener(target -> {
+                    if (!target.isSuccess()) {
+                        ready.tryFailure(target.cause());
+                        return;
+                    }
+                    open(loop, t, new InetSocketAddress(addr, proxy.port()),
+                            new InetSocketAddress((InetAddress) target.getNow(), u.port()), ready);
+                });
+            } else if (viaProxy) {
+                SocketAddress dest = t.absoluteForm() ? null : InetSocketAddress.createUnresolved(u.host(), u.port());
+                open(loop, t, new InetSocketAddress(addr, proxy.port()), dest, ready);
+            } else {
+                open(loop, t, new InetSocketAddress(addr, u.port()), null, ready);
+            }
+        });
+        return ready;
+    }
+
+    /** {@code tunnelTo}: the destination the proxy handler asks for (null when not tunnelling). */
+    private void open(EventLoop loop, Target t, InetSocketAddress first, SocketAddress tunnelTo, Promise<Channel> ready) {
+        ProxyHop proxy = t.proxy();
+        Deadline.Limit connectLimit = t.deadline().limitFor(t.timeouts().connect(), "timeouts.connect");
+        Deadline.Limit proxyLimit = t.deadline().limitFor(t.timeouts().proxyConnect(), "timeouts.proxy_connect");
+        ProxyHandler proxyHandler = tunnelTo == null ? null : proxyHandler(proxy, first, proxyLimit.nanos() / 1_000_000);
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(channelType)
+                .resolver(NoopAddressResolverGroup.INSTANCE)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectLimit.nanos() / 1_000_000)))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (proxy != null && proxy.isTls()) {
+                            ch.pipeline().addLast(HandlerNames.PROXY_TLS, sslContext.newHandler(ch.alloc(), proxy.host(), proxy.port()));
+                        }
+                        if (proxyHandler != null) ch.pipeline().addLast(HandlerNames.PROXY, proxyHandler);
+                        ch.pipeline().addLast(HandlerNames.CLIENT_CODEC, new HttpClientCodec(4096, MAX_RESPONSE_HEADER_SIZE, 65536));
+                    }
+                });
+        ChannelFuture cf = proxyHandler != null ? b.connect(tunnelTo) : b.connect(first);
+        cf.addListener(connected -> {
+            if (!connected.isSuccess()) {
+                ready.tryFailure(UpstreamFailures.connect(connected.cause(), t, first, connectLimit));
+                return;
+            }
+            Channel ch = cf.channel();
+            if (proxyHandler == null) {
+                startTls(ch, t, ready);
+                return;
+            }
+            proxyHandler.connectFuture().addListener(tunnel -> {
+                if (!tunnel.isSuccess()) {
+                    ch.close();
+                    ready.tryFailure(UpstreamFailures.proxy(tunnel.cause(), t, proxyLimit));
+                    return;
+                }
+                startTls(ch, t, ready);
+            });
+        });
+    }
+
+    private static ProxyHandler proxyHandler(ProxyHop proxy, InetSocketAddress proxyAddress, long timeoutMillis) {
+        ProxyHandler h;
+        if (proxy.isSocks()) {
+            h = new Socks5ProxyHandler(proxyAddress, proxy.username(), proxy.password());
+        } else if (proxy.username() != null) {
+            h = new HttpProxyHandler(proxyAddress, proxy.username(), proxy.password() == null ? "" : proxy.password());
+        } else {
+            h = new HttpProxyHandler(proxyAddress);
+        }
+        h.setConnectTimeoutMillis(Math.max(1, timeoutMillis));
+        return h;
+    }
+
+    private void startTls(Channel ch, Target t, Promise<Channel> ready) {
+        UpstreamSettings u = t.upstream();
+        if (!u.isTls()) {
+            ready.trySuccess(ch);
+            return;
+        }
+        Deadline.Limit tlsLimit = t.deadline().limitFor(t.timeouts().tlsHandshake(), "timeouts.tls_handshake");
+        SslHandler ssl = sslContext.newHandler(ch.alloc(), u.host(), u.port());
+        ssl.setHandshakeTimeoutMillis(Math.max(1, tlsLimit.nanos() / 1_000_000));
+        ch.pipeline().addBefore(HandlerNames.CLIENT_CODEC, HandlerNames.TLS, ssl);
+        ssl.handshakeFuture().addListener(hs -> {
+            if (hs.isSuccess()) {
+                ready.trySuccess(ch);
+            } else {
+                ch.close();
+                ready.tryFailure(UpstreamFailures.tls(hs.cause(), t, tlsLimit));
+            }
+        });
+    }
+
+    /** Failure type for callers that must tell classified failures from bugs. */
+    public static boolean isClassified(Throwable t) { return t instanceof EgressException; }
+}

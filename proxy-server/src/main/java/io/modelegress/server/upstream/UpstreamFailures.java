@@ -1,0 +1,111 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.time.Durations;
+import io.modelegress.core.timeout.Deadline;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.handler.proxy.ProxyConnectException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.security.cert.CertificateException;
+import java.util.Locale;
+import javax.net.ssl.SSLException;
+
+/**
+ * The one place Netty and JDK exceptions of the connect path are classified into the error catalogue, with a
+ * message naming the host, the proxy (masked) and the limit that fired.
+ */
+public final class UpstreamFailures {
+    private UpstreamFailures() {}
+
+    static EgressException connect(Throwable cause, UpstreamConnector.Target t, InetSocketAddress addr, Deadline.Limit limit) {
+        if (cause instanceof EgressException) return (EgressException) cause;
+        ProxyHop proxy = t.proxy();
+        String what = proxy != null ? "proxy " + proxy.masked() : t.upstream().host() + ":" + t.upstream().port();
+        String ip = addr.getAddress() == null ? "" : " (" + addr.getAddress().getHostAddress() + ")";
+        if (cause instanceof ConnectTimeoutException) {
+            return new EgressException(proxy != null ? ErrorCode.PROXY_CONNECT_TIMEOUT : ErrorCode.UPSTREAM_CONNECT_TIMEOUT,
+                    "connect to " + what + ip + " timed out after " + Durations.formatNanos(limit.nanos()) + " (" + limit.key() + ")",
+                    null, cause);
+        }
+        String reason = cause instanceof ConnectException ? "refused the connection" : "could not be reached (" + simple(cause) + ")";
+        return new EgressException(proxy != null ? ErrorCode.PROXY_UNREACHABLE : ErrorCode.UPSTREAM_CONNECT_REFUSED,
+                what + ip + " " + reason, null, cause);
+    }
+
+    static EgressException proxy(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
+        if (cause instanceof EgressException) return (EgressException) cause;
+        ProxyHop proxy = t.proxy();
+        String target = t.upstream().host() + ":" + t.upstream().port();
+        if (cause instanceof HttpProxyHandler.HttpProxyConnectException) {
+            String status = statusLine(cause.getMessage());
+            if (status.startsWith("407")) {
+                return new EgressException(ErrorCode.PROXY_AUTH_REQUIRED, "407 from proxy " + proxy.masked()
+                        + (proxy.username() == null ? ": the proxy wants credentials and none are set"
+                        : ": the proxy refused the credentials of user " + proxy.username()), null, cause);
+            }
+            if (!status.isEmpty()) {
+                return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " refused the tunnel to "
+                        + target + ": " + status, null, cause);
+            }
+        }
+        String msg = cause.getMessage() == null ? "" : cause.getMessage().toLowerCase(Locale.ROOT);
+        if (cause instanceof ProxyConnectException && msg.contains("timeout")) {
+            return new EgressException(ErrorCode.PROXY_CONNECT_TIMEOUT, "proxy " + proxy.masked() + " did not answer "
+                    + (proxy.isSocks() ? "the SOCKS handshake" : "CONNECT " + target) + " within "
+                    + Durations.formatNanos(limit.nanos()) + " (" + limit.key() + ")", null, cause);
+        }
+        if (cause instanceof ProxyConnectException && msg.contains("disconnected")) {
+            return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " closed the connection during "
+                    + (proxy.isSocks() ? "the SOCKS handshake" : "CONNECT " + target), null, cause);
+        }
+        return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " answered something that is not "
+                + (proxy.isSocks() ? "a SOCKS5 reply" : "an HTTP response") + " to " + (proxy.isSocks() ? "the handshake for " : "CONNECT ")
+                + target + " (" + simple(cause) + ")", null, cause);
+    }
+
+    static EgressException tls(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
+        if (cause instanceof EgressException) return (EgressException) cause;
+        String target = t.upstream().host() + ":" + t.upstream().port();
+        String via = t.proxy() == null ? "" : " (via proxy " + t.proxy().masked() + ")";
+        if (cause instanceof SslHandshakeTimeoutException) {
+            return new EgressException(ErrorCode.TLS_HANDSHAKE_TIMEOUT, "TLS handshake with " + target + via
+                    + " did not complete within " + Durations.formatNanos(limit.nanos()) + " (" + limit.key() + ")", null, cause);
+        }
+        String reason = certificateReason(cause);
+        return new EgressException(ErrorCode.TLS_HANDSHAKE_FAILED, "TLS handshake with " + target + via + " failed: " + reason,
+                null, cause);
+    }
+
+    private static String certificateReason(Throwable cause) {
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof CertificateException) return "certificate not trusted or not valid for the host (" + c.getMessage() + ")";
+        }
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof SSLException && c.getMessage() != null) return c.getMessage();
+        }
+        return simple(cause);
+    }
+
+    /** "407 Proxy Authentication Required" from Netty's "http, none, /127.0.0.1:3128 => host:443, status: 407 ...". */
+    private static String statusLine(String message) {
+        if (message == null) return "";
+        int i = message.indexOf("status: ");
+        if (i < 0) return "";
+        String s = message.substring(i + "status: ".length()).trim();
+        try {
+            HttpResponseStatus.parseLine(s);
+            return s;
+        } catch (IllegalArgumentException e) {
+            return s;
+        }
+    }
+
+    static String simple(Throwable t) {
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+}
