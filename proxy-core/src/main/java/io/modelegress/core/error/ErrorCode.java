@@ -9,6 +9,8 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED("method_not_allowed", 405, false, "the sidecar is not an open proxy: send origin-form requests to a configured route"),
     BAD_REQUEST("bad_request", 400, false, "the request could not be parsed"),
     REQUEST_TOO_LARGE("request_too_large", 413, false, "raise server.max_request_body or send a smaller body"),
+    REQUEST_READ_TIMEOUT("request_read_timeout", 408, false, "the agent sent its request too slowly; see server.request_read_timeout"),
+    URI_TOO_LONG("uri_too_long", 414, false, "send a shorter request line"),
     HEADERS_TOO_LARGE("request_header_fields_too_large", 431, false, "send fewer or smaller headers"),
     CREDENTIAL_MISSING("credential_missing", 500, false, "set the environment variable or credential file named in the message and reload"),
     DNS_RESOLUTION_FAILED("dns_resolution_failed", 502, true, "check the host name and the pod's DNS configuration"),

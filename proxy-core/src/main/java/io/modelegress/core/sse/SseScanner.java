@@ -40,23 +40,27 @@ public final class SseScanner {
     public int feed(byte[] bytes, int offset, int length) {
         int completed = 0;
         for (int i = offset; i < offset + length; i++) {
-            byte b = bytes[i];
-            if (b == '\n' && lastWasCr) {
-                lastWasCr = false;
-                continue;
-            }
-            lastWasCr = b == '\r';
-            if (b == '\n' || b == '\r') {
-                if (endOfLine()) completed++;
-            } else if (lineLen < line.length) {
-                line[lineLen++] = b;
-            } else if (longLine.length() < MAX_LINE) {
-                if (longLine.length() == 0) longLine.append(new String(line, 0, lineLen, StandardCharsets.UTF_8));
-                longLine.append((char) (b & 0xff));
-                lineOverflow = true;
-            }
+            if (accept(bytes[i])) completed++;
         }
         return completed;
+    }
+
+    /** Scans one byte (for callers that walk a buffer in place); true when it completed a data-carrying event. */
+    public boolean accept(byte b) {
+        if (b == '\n' && lastWasCr) {
+            lastWasCr = false;
+            return false;
+        }
+        lastWasCr = b == '\r';
+        if (b == '\n' || b == '\r') return endOfLine();
+        if (lineLen < line.length) {
+            line[lineLen++] = b;
+        } else if (longLine.length() < MAX_LINE) {
+            if (longLine.length() == 0) longLine.append(new String(line, 0, lineLen, StandardCharsets.UTF_8));
+            longLine.append((char) (b & 0xff));
+            lineOverflow = true;
+        }
+        return false;
     }
 
     /** Handles one complete line; true when it ended a data-carrying event. */

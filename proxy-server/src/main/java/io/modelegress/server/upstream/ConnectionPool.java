@@ -52,10 +52,11 @@ public final class ConnectionPool {
 
     public Map<String, Counts> allCounts() { return counts; }
 
-    public Future<Lease> acquire(EventLoop loop, UpstreamConnector.Target t) {
+    /** A pooled connection when one is alive and young enough, else a new one; {@code fresh} skips the pool. */
+    public Future<Lease> acquire(EventLoop loop, UpstreamConnector.Target t, boolean fresh) {
         String key = key(t);
         Counts c = counts(t.upstream().name());
-        ArrayDeque<Channel> deque = idle.get().get(key);
+        ArrayDeque<Channel> deque = fresh ? null : idle.get().get(key);
         long now = System.nanoTime();
         while (deque != null && !deque.isEmpty()) {
             Channel ch = deque.pollLast(); // most recently used: warmest, least likely to have been closed

@@ -1,0 +1,96 @@
+package io.modelegress.server.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.modelegress.core.config.ConfigView;
+import io.modelegress.server.server.EgressRuntime;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** The admin port: /metrics, /healthz, /readyz, /config and the /debug endpoints. Separate from agent traffic. */
+public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Supplier<EgressRuntime> runtime;
+    private final BooleanSupplier ready;
+    private final Map<String, AdminEndpoint> extra;
+
+    /** A further endpoint (explain-proxy, doctor) answering with a status and a JSON-able value. */
+    public interface AdminEndpoint {
+        Object answer(QueryStringDecoder query) throws Exception;
+    }
+
+    public AdminHandler(Supplier<EgressRuntime> runtime, BooleanSupplier ready, Map<String, AdminEndpoint> extra) {
+        this.runtime = runtime;
+        this.ready = ready;
+        this.extra = extra;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+        QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        EgressRuntime rt = runtime.get();
+        FullHttpResponse resp;
+        switch (q.path()) {
+            case "/metrics":
+                resp = text(HttpResponseStatus.OK, rt.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8");
+                break;
+            case "/healthz":
+                resp = text(HttpResponseStatus.OK, "ok\n", "text/plain");
+                break;
+            case "/readyz":
+                resp = ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n", "text/plain")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n", "text/plain");
+                break;
+            case "/config":
+                resp = json(HttpResponseStatus.OK, ConfigView.of(rt.config(), rt.proxies()::mask));
+                break;
+            default:
+                AdminEndpoint e = extra.get(q.path());
+                if (e == null) {
+                    resp = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such admin endpoint",
+                            "endpoints", new String[] {"/metrics", "/healthz", "/readyz", "/config", "/debug/proxy?url=", "/debug/doctor"}));
+                } else {
+                    try {
+                        resp = json(HttpResponseStatus.OK, e.answer(q));
+                    } catch (IllegalArgumentException bad) {
+                        resp = json(HttpResponseStatus.BAD_REQUEST, Map.of("error", bad.getMessage()));
+                    }
+                }
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        HttpUtil.setKeepAlive(resp, keepAlive);
+        var f = ctx.writeAndFlush(resp);
+        if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body, String type) {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(b));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, b.length);
+        return r;
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Object value) throws Exception {
+        return text(status, JSON.writeValueAsString(value) + "\n", "application/json");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

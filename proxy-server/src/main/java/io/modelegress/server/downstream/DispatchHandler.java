@@ -1,0 +1,142 @@
+package io.modelegress.server.downstream;
+
+import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.route.RequestBodies;
+import io.modelegress.core.time.Durations;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.server.EgressRuntime;
+import io.modelegress.server.upstream.Exchange;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a complete agent request into an {@link Exchange}: refuses what an open proxy would accept (405), finds the
+ * route (404 otherwise), sets the deadline, and starts forwarding. One exchange at a time per connection; a
+ * pipelined request waits for the one before it.
+ */
+public final class DispatchHandler extends ChannelInboundHandlerAdapter {
+    public static final String X_EGRESS_TIMEOUT = "x-egress-timeout";
+
+    private final Supplier<EgressRuntime> runtime;
+    private Exchange exchange;
+    private FullHttpRequest pending;
+
+    public DispatchHandler(Supplier<EgressRuntime> runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        FullHttpRequest req = (FullHttpRequest) msg;
+        if (exchange != null) {
+            if (pending != null) {
+                // More than one pipelined request: agents don't do this; refuse rather than buffer without bound.
+                req.release();
+                ctx.close();
+                return;
+            }
+            pending = req;
+            return;
+        }
+        handle(ctx, req);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
+        EgressRuntime rt = runtime.get();
+        long now = System.nanoTime();
+        String id = req.headers().get(ErrorResponses.X_REQUEST_ID);
+        RequestContext rc = new RequestContext(id, req.method().name(), req.uri(), now);
+        rc.bytesIn = req.content().readableBytes();
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        if (req.method() == HttpMethod.CONNECT || !req.uri().startsWith("/")) {
+            answer(ctx, req, rc, ErrorCode.METHOD_NOT_ALLOWED, (req.method() == HttpMethod.CONNECT ? "CONNECT" : "absolute-form request for " + req.uri())
+                    + " refused: the sidecar only forwards to configured routes", keepAlive);
+            return;
+        }
+        RouteSettings route = rt.router().route(req.uri(), () -> RequestBodies.topLevelString(
+                new ByteBufInputStream(req.content().duplicate()), "model"));
+        if (route == null) {
+            String prefixes = rt.config().routes().stream().map(RouteSettings::prefix).collect(Collectors.joining(", "));
+            answer(ctx, req, rc, ErrorCode.ROUTE_NOT_FOUND, "no route for " + pathOnly(req.uri())
+                    + " (configured prefixes: " + prefixes + ")", keepAlive);
+            return;
+        }
+        rc.route = route;
+        rc.deadline = deadline(rt, req, route);
+        exchange = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
+        exchange.start();
+    }
+
+    private static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route) {
+        Duration routeLimit = rt.config().timeouts().with(route.timeouts()).request();
+        Duration agent = Durations.parseLenient(req.headers().get(X_EGRESS_TIMEOUT));
+        if (agent != null && agent.compareTo(routeLimit) < 0) return new Deadline(rt.ticker(), agent, X_EGRESS_TIMEOUT);
+        return new Deadline(rt.ticker(), routeLimit, "timeouts.request");
+    }
+
+    private void onExchangeDone(ChannelHandlerContext ctx) {
+        exchange = null;
+        FullHttpRequest next = pending;
+        pending = null;
+        if (next != null) {
+            if (ctx.channel().isActive()) handle(ctx, next);
+            else next.release();
+        }
+    }
+
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest req, RequestContext rc, ErrorCode code, String message,
+                        boolean keepAlive) {
+        req.release();
+        rc.status = code.status();
+        rc.error = code;
+        EgressRuntime rt = runtime.get();
+        rt.metrics().error(code.code(), rc.routeName());
+        var resp = ErrorResponses.response(ctx.alloc(), rc.dialect(), code, message, rc.requestId, keepAlive);
+        rc.bytesOut = resp.content().readableBytes();
+        var f = ctx.writeAndFlush(resp);
+        if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+        long end = System.nanoTime();
+        rt.metrics().request(rc.routeName(), rc.upstream, rc.status, "error", end - rc.startNanos);
+        AccessLog.write(rc, end);
+    }
+
+    private static String pathOnly(String uri) {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null) exchange.onDownstreamWritable();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) exchange.cancel();
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

@@ -1,0 +1,131 @@
+package io.modelegress.server.downstream;
+
+import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.config.ServerSettings;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.route.Router;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Protects the agent side: assigns the request id, answers malformed or oversized request heads (400/414/431),
+ * closes connections idle with no request in flight, and closes requests that trickle in (slowloris) after
+ * {@code server.request_read_timeout}.
+ */
+public final class DownstreamGuard extends ChannelDuplexHandler {
+    private final ServerSettings settings;
+    private final Router router;
+    private ScheduledFuture<?> readTimer;
+    private int inFlight;
+    private boolean broken;
+
+    public DownstreamGuard(ServerSettings settings, Router router) {
+        this.settings = settings;
+        this.router = router;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (broken) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest) {
+            HttpRequest req = (HttpRequest) msg;
+            if (req.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                reject(ctx, req, req.decoderResult().cause());
+                return;
+            }
+            inFlight++;
+            if (!req.headers().contains(ErrorResponses.X_REQUEST_ID)) req.headers().set(ErrorResponses.X_REQUEST_ID, newId());
+            cancelReadTimer();
+            if (settings.requestReadTimeout().toNanos() > 0) {
+                readTimer = ctx.executor().schedule(() -> tooSlow(ctx, req.uri(), req.headers().get(ErrorResponses.X_REQUEST_ID)),
+                        settings.requestReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+        if (msg instanceof LastHttpContent) cancelReadTimer();
+        if (msg instanceof HttpContent && ((HttpContent) msg).decoderResult().isFailure()) {
+            Throwable cause = ((HttpContent) msg).decoderResult().cause();
+            ReferenceCountUtil.release(msg);
+            reject(ctx, null, cause);
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof LastHttpContent || msg instanceof FullHttpResponse) inFlight = Math.max(0, inFlight - 1);
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (inFlight == 0) ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelReadTimer();
+        ctx.fireChannelInactive();
+    }
+
+    private void tooSlow(ChannelHandlerContext ctx, String uri, String id) {
+        broken = true;
+        respondAndClose(ctx, uri, ErrorCode.REQUEST_READ_TIMEOUT, "the request was not received within "
+                + io.modelegress.core.time.Durations.format(settings.requestReadTimeout()) + " (server.request_read_timeout)", id);
+    }
+
+    private void reject(ChannelHandlerContext ctx, HttpRequest req, Throwable cause) {
+        broken = true;
+        cancelReadTimer();
+        String uri = req == null ? "/" : req.uri();
+        if (cause instanceof TooLongHttpLineException) {
+            respondAndClose(ctx, "/", ErrorCode.URI_TOO_LONG, "the request line is too long", null);
+        } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+            respondAndClose(ctx, uri, ErrorCode.HEADERS_TOO_LARGE, "the request headers are larger than "
+                    + settings.maxHeaderSize() + " bytes (server.max_header_size)", null);
+        } else {
+            respondAndClose(ctx, uri, ErrorCode.BAD_REQUEST, "malformed HTTP request: " + cause.getMessage(), null);
+        }
+    }
+
+    private void respondAndClose(ChannelHandlerContext ctx, String uri, ErrorCode code, String message, String id) {
+        RouteSettings route = uri != null && uri.startsWith("/") ? router.route(uri, () -> null) : null;
+        RouteSettings.Dialect d = route == null ? RouteSettings.Dialect.OPENAI : route.dialect();
+        FullHttpResponse r = ErrorResponses.response(ctx.alloc(), d, code, message, id, false);
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void cancelReadTimer() {
+        if (readTimer != null) {
+            readTimer.cancel(false);
+            readTimer = null;
+        }
+    }
+
+    static String newId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return String.format("%016x%016x", r.nextLong(), r.nextLong());
+    }
+}

@@ -1,0 +1,62 @@
+package io.modelegress.server.downstream;
+
+import io.modelegress.core.config.RouteSettings.Dialect;
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorBodies;
+import io.modelegress.core.error.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** The one place our own answers are built: the contract's JSON body and headers, or an SSE error event mid-stream. */
+public final class ErrorResponses {
+    public static final String X_EGRESS_ERROR = "x-egress-error";
+    public static final String X_EGRESS_ATTEMPTS = "x-egress-attempts";
+    public static final String X_SHOULD_RETRY = "x-should-retry";
+    public static final String X_REQUEST_ID = "x-request-id";
+
+    private ErrorResponses() {}
+
+    public static FullHttpResponse response(ByteBufAllocator alloc, Dialect dialect, EgressException e, String requestId,
+                                            int attempts, boolean keepAlive) {
+        ErrorCode code = e.code();
+        byte[] body = ErrorBodies.json(dialect, code, e.describe()).getBytes(StandardCharsets.UTF_8);
+        ByteBuf buf = alloc.buffer(body.length).writeBytes(body);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code.status()), buf);
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(X_EGRESS_ERROR, code.code())
+                .set(X_SHOULD_RETRY, Boolean.toString(code.retryable()))
+                .setInt(X_EGRESS_ATTEMPTS, attempts);
+        if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
+        Duration retryAfter = e.retryAfter();
+        if (retryAfter != null && (code.status() == 429 || code.status() == 503)) {
+            long ms = Math.max(0, retryAfter.toMillis());
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString((ms + 999) / 1000))
+                    .set("retry-after-ms", Long.toString(ms));
+        }
+        if (!keepAlive) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return r;
+    }
+
+    public static FullHttpResponse response(ByteBufAllocator alloc, Dialect dialect, ErrorCode code, String message,
+                                            String requestId, boolean keepAlive) {
+        return response(alloc, dialect, new EgressException(code, message), requestId, 0, keepAlive);
+    }
+
+    /** The SSE error event for a stream that already started. */
+    public static HttpContent sseEvent(ByteBufAllocator alloc, Dialect dialect, EgressException e) {
+        byte[] b = ErrorBodies.sseEvent(dialect, e.code(), e.describe()).getBytes(StandardCharsets.UTF_8);
+        return new DefaultHttpContent(alloc.buffer(b.length).writeBytes(b));
+    }
+}

@@ -1,0 +1,40 @@
+package io.modelegress.server.downstream;
+
+import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.timeout.Deadline;
+
+/**
+ * Per-request state, touched only on the downstream channel's event loop: id, route, deadline, attempts, and the
+ * timings and counts the access log and metrics report.
+ */
+public final class RequestContext {
+    public final String requestId;
+    public final String method;
+    public final String path;
+    public final long startNanos;
+    public RouteSettings route;
+    public Deadline deadline;
+    public String upstream = "-";
+    public int attempts;
+    public int status;
+    public ErrorCode error;
+    public boolean committed;
+    public long firstByteNanos = -1;
+    public long queueWaitNanos;
+    public long connectNanos = -1;
+    public long bytesIn;
+    public long bytesOut;
+    public boolean streaming;
+
+    public RequestContext(String requestId, String method, String path, long startNanos) {
+        this.requestId = requestId;
+        this.method = method;
+        this.path = path;
+        this.startNanos = startNanos;
+    }
+
+    public String routeName() { return route == null ? "-" : route.name(); }
+
+    public RouteSettings.Dialect dialect() { return route == null ? RouteSettings.Dialect.OPENAI : route.dialect(); }
+}

@@ -1,0 +1,35 @@
+package io.modelegress.server.pipeline;
+
+import io.modelegress.core.config.ServerSettings;
+import io.modelegress.server.downstream.DispatchHandler;
+import io.modelegress.server.downstream.DownstreamGuard;
+import io.modelegress.server.downstream.RequestBodyAggregator;
+import io.modelegress.server.server.EgressRuntime;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** The agent-side pipeline, in order: codec → idle watch → guard (limits, slowloris) → body → dispatch. */
+public final class DownstreamInitializer extends ChannelInitializer<SocketChannel> {
+    private final Supplier<EgressRuntime> runtime;
+
+    public DownstreamInitializer(Supplier<EgressRuntime> runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        EgressRuntime rt = runtime.get();
+        ServerSettings s = rt.config().server();
+        ChannelPipeline p = ch.pipeline();
+        p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
+        p.addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast(HandlerNames.GUARD, new DownstreamGuard(s, rt.router()));
+        p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router()));
+        p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime));
+    }
+}

@@ -1,0 +1,16 @@
+package io.modelegress.server.server;
+
+import io.modelegress.server.admin.AdminHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** The /debug endpoints of the admin port. */
+final class AdminEndpoints {
+    private AdminEndpoints() {}
+
+    static Map<String, AdminHandler.AdminEndpoint> of(Supplier<EgressRuntime> runtime, Map<String, String> env) {
+        Map<String, AdminHandler.AdminEndpoint> m = new LinkedHashMap<>();
+        return m;
+    }
+}

@@ -1,0 +1,58 @@
+package io.modelegress.server.server;
+
+import io.modelegress.core.config.EgressConfig;
+import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.route.Router;
+import io.modelegress.core.time.Ticker;
+import io.modelegress.server.metrics.EgressMetrics;
+import io.modelegress.server.upstream.ConnectionPool;
+import io.modelegress.server.upstream.Dns;
+import io.modelegress.server.upstream.ProxyHop;
+import io.modelegress.server.upstream.ProxyPlanner;
+import io.modelegress.server.upstream.TlsContexts;
+import io.modelegress.server.upstream.UpstreamConnector;
+import io.netty.handler.ssl.SslContext;
+import java.util.Map;
+
+/**
+ * Everything a request needs that outlives it, for one config generation: the config, the router, proxy planning,
+ * the connection pool and the metrics. Immutable apart from the pool's and meters' own thread-safe state.
+ */
+public final class EgressRuntime {
+    private final EgressConfig config;
+    private final Router router;
+    private final ProxyPlanner proxies;
+    private final ConnectionPool pool;
+    private final Dns dns;
+    private final EgressMetrics metrics;
+    private final Ticker ticker;
+
+    public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
+                         Ticker ticker) throws Exception {
+        this.config = config;
+        this.router = new Router(config.routes());
+        this.proxies = new ProxyPlanner(config.proxy(), env);
+        this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
+        SslContext ssl = TlsContexts.client(config.tls().caBundle());
+        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl));
+        this.metrics = metrics;
+        this.ticker = ticker;
+        metrics.bindPool(pool, config.upstreams().keySet());
+    }
+
+    public EgressConfig config() { return config; }
+
+    public Router router() { return router; }
+
+    public ConnectionPool pool() { return pool; }
+
+    public EgressMetrics metrics() { return metrics; }
+
+    public Ticker ticker() { return ticker; }
+
+    public ProxyPlanner proxies() { return proxies; }
+
+    public ProxyHop proxyFor(UpstreamSettings u) { return proxies.hopFor(u); }
+
+    public void close() { dns.close(); }
+}

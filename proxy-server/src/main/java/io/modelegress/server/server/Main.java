@@ -1,0 +1,131 @@
+package io.modelegress.server.server;
+
+import io.modelegress.core.config.ConfigLoader;
+import io.modelegress.core.config.EgressConfig;
+import io.modelegress.core.config.InvalidConfigException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** The command line (CONTRACT.md): run, check-config, explain-proxy, --version, --help. */
+public final class Main {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int BAD_CONFIG = 2;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        int code = run(args, System.getenv(), System.out, System.err);
+        if (code != OK || args.length > 0 && !args[0].startsWith("--config")) System.exit(code);
+    }
+
+    /** Parsed flags common to every command. */
+    record Args(String command, Path config, boolean json, List<String> rest) {
+        static Args parse(String[] argv) {
+            String command = "run";
+            Path config = null;
+            boolean json = false;
+            List<String> rest = new ArrayList<>();
+            for (int i = 0; i < argv.length; i++) {
+                String a = argv[i];
+                if (a.equals("--config") && i + 1 < argv.length) config = Path.of(argv[++i]);
+                else if (a.startsWith("--config=")) config = Path.of(a.substring(9));
+                else if (a.equals("--json")) json = true;
+                else if (i == 0 && !a.startsWith("-")) command = a;
+                else rest.add(a);
+            }
+            return new Args(command, config, json, rest);
+        }
+    }
+
+    static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+        if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help"))) {
+            out.print(usage());
+            return OK;
+        }
+        if (argv.length > 0 && argv[0].equals("--version")) {
+            out.println("model-egress " + version());
+            return OK;
+        }
+        Args a = Args.parse(argv);
+        switch (a.command()) {
+            case "run":
+                if (!a.rest().isEmpty()) return usageError(err, "unexpected argument " + a.rest().get(0));
+                return serve(a, env, err);
+            case "check-config": {
+                EgressConfig cfg = load(a, env, err);
+                if (cfg == null) return BAD_CONFIG;
+                out.println("config OK: " + cfg.source() + " (" + cfg.upstreams().size() + " upstreams, "
+                        + cfg.routes().size() + " routes)");
+                return OK;
+            }
+            default:
+                return usageError(err, "unknown command " + a.command());
+        }
+    }
+
+    private static int serve(Args a, Map<String, String> env, PrintStream err) {
+        EgressConfig cfg = load(a, env, err);
+        if (cfg == null) return BAD_CONFIG;
+        EgressServer server;
+        try {
+            server = new EgressServer(cfg, env).start();
+        } catch (Exception e) {
+            err.println("model-egress: cannot start: " + e.getMessage());
+            return FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop();
+            stopped.countDown();
+        }, "egress-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return OK;
+    }
+
+    /** The config from --config, else MODEL_EGRESS_CONFIG, else the embedded default; null (and a message) when invalid. */
+    static EgressConfig load(Args a, Map<String, String> env, PrintStream err) {
+        Path file = a.config();
+        if (file == null && env.get("MODEL_EGRESS_CONFIG") != null && !env.get("MODEL_EGRESS_CONFIG").isBlank()) {
+            file = Path.of(env.get("MODEL_EGRESS_CONFIG"));
+        }
+        try {
+            return file == null ? ConfigLoader.loadDefault(env::get) : ConfigLoader.load(file, env::get);
+        } catch (InvalidConfigException e) {
+            err.println("model-egress: invalid config:");
+            for (InvalidConfigException.Problem p : e.problems()) err.println("  " + p);
+            return null;
+        }
+    }
+
+    private static int usageError(PrintStream err, String message) {
+        err.println("model-egress: " + message);
+        err.print(usage());
+        return BAD_CONFIG;
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    static String usage() {
+        return String.join("\n",
+                "usage: java -jar model-egress.jar [command] [--config FILE]",
+                "",
+                "commands:",
+                "  (none)                          run the sidecar (config: --config, $MODEL_EGRESS_CONFIG, or the embedded default)",
+                "  check-config --config FILE      validate a config; exit 0 valid, 2 invalid",
+                "  --version                       print the version",
+                "  --help                          this text",
+                "");
+    }
+}

@@ -1,0 +1,194 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.sse.SseScanner;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.downstream.ErrorResponses;
+import io.modelegress.server.downstream.HopByHop;
+import io.modelegress.server.downstream.RequestContext;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * Relays one upstream response to the agent as it arrives: the buffers that came in are the buffers that go out.
+ * A non-streaming response is committed at its headers; an SSE stream is held until its first data-carrying event
+ * (the commit point), so a failure before the first token can still be answered cleanly. Enforces first_token and
+ * stream_idle, and stops reading the upstream while the agent's socket is not writable (back-pressure).
+ */
+final class ResponseRelay extends ChannelInboundHandlerAdapter {
+    private final Exchange ex;
+    private final UpstreamConnector.Target target;
+    private final RequestContext rc;
+    private boolean sawHead;
+    private boolean committed;
+    private boolean sse;
+    private boolean upstreamKeepAlive;
+    private HttpResponse heldHead;
+    private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
+    private SseScanner scanner;
+    private ChannelHandlerContext upstream;
+
+    ResponseRelay(Exchange ex, UpstreamConnector.Target target) {
+        this.ex = ex;
+        this.target = target;
+        this.rc = ex.context();
+    }
+
+    boolean sawHead() { return sawHead; }
+
+    boolean committed() { return committed; }
+
+    boolean isSse() { return sse; }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        upstream = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (ex.isFinishedOrNot(this)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse) {
+            onHead((HttpResponse) msg);
+            if (ex.isFinishedOrNot(this)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent) onContent(ctx, (HttpContent) msg);
+    }
+
+    private void onHead(HttpResponse resp) {
+        if (resp.decoderResult().isFailure()) {
+            ex.onUpstreamBroken(resp.decoderResult().cause());
+            return;
+        }
+        ex.cancelPhase();
+        sawHead = true;
+        rc.firstByteNanos = System.nanoTime();
+        ex.runtime().metrics().timeToFirstByte(rc.routeName(), rc.upstream, rc.firstByteNanos - rc.startNanos);
+        rc.status = resp.status().code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(resp);
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, resp.status(), resp.headers().copy());
+        boolean lengthKnown = HttpUtil.isContentLengthSet(resp);
+        HopByHop.strip(head.headers());
+        head.headers().set(ErrorResponses.X_REQUEST_ID, rc.requestId).setInt(ErrorResponses.X_EGRESS_ATTEMPTS, rc.attempts);
+        int code = rc.status;
+        boolean bodiless = code == 204 || code == 304 || code < 200 || HttpMethod.HEAD.name().equals(rc.method);
+        if (!lengthKnown && !bodiless) HttpUtil.setTransferEncodingChunked(head, true);
+        if (!ex.keepAlive()) head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        String type = resp.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        sse = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
+        rc.streaming = sse;
+        if (sse) {
+            heldHead = head;
+            scanner = new SseScanner();
+            if (!target.timeouts().firstToken().isZero()) {
+                Deadline.Limit l = rc.deadline.limitFor(target.timeouts().firstToken(), "timeouts.first_token");
+                ex.schedulePhase(l, () -> ex.onAttemptFailure(ex.timeout(ErrorCode.FIRST_TOKEN_TIMEOUT, l,
+                        "upstream " + target.upstream().authority() + " sent headers but no data")));
+            } else {
+                armStreamIdle();
+            }
+        } else {
+            committed = true;
+            rc.committed = true;
+            ex.downstream().write(head);
+            armStreamIdle();
+        }
+    }
+
+    private void onContent(ChannelHandlerContext ctx, HttpContent c) {
+        boolean last = c instanceof LastHttpContent;
+        if (last && c.decoderResult().isFailure()) {
+            c.release();
+            ex.onUpstreamBroken(c.decoderResult().cause());
+            return;
+        }
+        rc.bytesOut += c.content().readableBytes();
+        boolean progress = true;
+        if (sse) {
+            int[] completed = {0};
+            c.content().forEachByte(b -> {
+                if (scanner.accept(b)) completed[0]++;
+                return true;
+            });
+            progress = completed[0] > 0;
+        }
+        ChannelHandlerContext down = ex.downstream();
+        if (!committed) {
+            held.add(c);
+            if (!progress && !last) return;
+            committed = true;
+            rc.committed = true;
+            down.write(heldHead);
+            heldHead = null;
+            while (!held.isEmpty()) down.write(held.poll());
+        } else {
+            down.write(c);
+        }
+        if (last) {
+            if (sse && !scanner.sawEnd() && !ctx.channel().isActive()) {
+                // Close-delimited stream cut without its end marker: never let a truncated answer look complete.
+                ex.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream
+                        + "\" closed the stream before its end marker"));
+                return;
+            }
+            boolean reusable = upstreamKeepAlive && ctx.channel().isActive();
+            down.flush();
+            ex.cancelPhase();
+            ex.succeed(reusable);
+            return;
+        }
+        down.flush();
+        if (progress) armStreamIdle();
+        if (!down.channel().isWritable()) ctx.channel().config().setAutoRead(false);
+    }
+
+    /** The agent's socket drained: read the upstream again. */
+    void onDownstreamWritable() {
+        if (upstream != null && ex.downstream().channel().isWritable()) upstream.channel().config().setAutoRead(true);
+    }
+
+    private void armStreamIdle() {
+        Deadline.Limit l = rc.deadline.limitFor(target.timeouts().streamIdle(), "timeouts.stream_idle");
+        ex.schedulePhase(l, () -> {
+            EgressException e = ex.timeout(ErrorCode.STREAM_IDLE_TIMEOUT, l, "upstream " + target.upstream().authority()
+                    + " sent nothing");
+            if (committed) ex.fail(e);
+            else ex.onAttemptFailure(e);
+        });
+    }
+
+    void discardHeld() {
+        while (!held.isEmpty()) held.poll().release();
+        heldHead = null;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!ex.isFinishedOrNot(this)) ex.onUpstreamBroken(null);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!ex.isFinishedOrNot(this)) ex.onUpstreamBroken(cause);
+        else ctx.close();
+    }
+}

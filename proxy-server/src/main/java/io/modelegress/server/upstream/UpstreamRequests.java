@@ -1,0 +1,58 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.config.RouteTarget;
+import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.route.RequestBodies;
+import io.modelegress.core.route.Router;
+import io.modelegress.server.downstream.ErrorResponses;
+import io.modelegress.server.downstream.HopByHop;
+import io.modelegress.server.downstream.RequestContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Builds the request an upstream receives from the agent's: path mapped, hop-by-hop gone, credential injected. */
+final class UpstreamRequests {
+    /** Headers that carry the agent's dummy key; dropped whenever the upstream has a configured credential. */
+    private static final String[] AGENT_CREDENTIALS = {"authorization", "x-api-key", "api-key"};
+
+    private UpstreamRequests() {}
+
+    static FullHttpRequest build(FullHttpRequest in, RequestContext rc, UpstreamConnector.Target t, RouteTarget target) {
+        UpstreamSettings u = t.upstream();
+        String path = Router.upstreamPath(rc.route, u.basePath(), in.uri());
+        String uri = t.absoluteForm() ? u.url().getScheme() + "://" + u.authority() + path : path;
+        ByteBuf body = in.content().retainedDuplicate();
+        if (target.model() != null && body.isReadable()) {
+            byte[] rewritten = RequestBodies.withModel(new ByteBufInputStream(body.duplicate()), target.model());
+            if (rewritten != null) {
+                body.release();
+                body = Unpooled.wrappedBuffer(rewritten);
+            }
+        }
+        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, in.method(), uri, body,
+                in.headers().copy(), in.trailingHeaders().copy());
+        HttpHeaders h = out.headers();
+        HopByHop.strip(h);
+        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
+        h.set(HttpHeaderNames.HOST, u.authority());
+        if (u.auth() != null) {
+            for (String name : AGENT_CREDENTIALS) h.remove(name);
+            h.set(u.auth().header(), u.auth().value().current().value());
+        }
+        if (t.absoluteForm() && t.proxy().username() != null) {
+            h.set(HttpHeaderNames.PROXY_AUTHORIZATION, ProxyCredentials.basic(t.proxy()));
+        }
+        h.set(ErrorResponses.X_REQUEST_ID, rc.requestId);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        if (!body.isReadable() && (in.method().name().equals("GET") || in.method().name().equals("HEAD"))) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        }
+        return out;
+    }
+}
