@@ -1,5 +1,6 @@
 package io.modelegress.core.breaker;
 
+import io.modelegress.core.config.BreakerSettings;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.time.Ticker;
@@ -20,6 +21,8 @@ import java.util.Objects;
  *   <li><b>HALF_OPEN</b>: after the cooldown, exactly one request (the probe) passes. Success closes the breaker and
  *       forgets the ejections; failure opens it again with the next, longer cooldown.</li>
  * </ul>
+ *
+ * <p>{@code consecutive_failures: 0} turns the breaker off: it never opens, and every call is a volatile read.
  *
  * <p>Driving it: call {@link #tryAcquire()} before an attempt; every {@code true} must be followed by exactly one of
  * {@link #onSuccess()}, {@link #onFailure()}, {@link #onIgnored()} (or {@link #onOutcome(AttemptOutcome)}), on
@@ -72,12 +75,22 @@ public final class CircuitBreaker {
         return of(consecutiveFailures, cooldown, ticker, Listener.NONE);
     }
 
-    /** {@code upstreams.<name>.breaker}: {@code consecutive_failures >= 1}, {@code cooldown > 0}. */
+    /** An upstream's {@code breaker} block. */
+    public static CircuitBreaker from(BreakerSettings settings, Ticker ticker, Listener listener) {
+        return of(settings.consecutiveFailures(), settings.cooldown(), ticker, listener);
+    }
+
+    /**
+     * {@code upstreams.<name>.breaker}: {@code consecutive_failures >= 0} (0 = off), {@code cooldown > 0} when on.
+     */
     public static CircuitBreaker of(int consecutiveFailures, Duration cooldown, Ticker ticker, Listener listener) {
-        if (consecutiveFailures < 1) {
+        Objects.requireNonNull(ticker, "ticker");
+        Objects.requireNonNull(listener, "listener");
+        if (consecutiveFailures < 0) {
             throw new IllegalArgumentException(
-                    "breaker.consecutive_failures: " + consecutiveFailures + " (expected: >= 1)");
+                    "breaker.consecutive_failures: " + consecutiveFailures + " (expected: >= 0, 0 = off)");
         }
+        if (consecutiveFailures == 0) return new CircuitBreaker(0, 0, ticker, listener);
         Objects.requireNonNull(cooldown, "breaker.cooldown");
         if (cooldown.isNegative() || cooldown.isZero()) {
             throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: > 0)");
@@ -86,8 +99,7 @@ public final class CircuitBreaker {
         if (cooldown.compareTo(Duration.ofDays(365)) > 0) {
             throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: <= 365d)");
         }
-        return new CircuitBreaker(consecutiveFailures, cooldown.toNanos(),
-                Objects.requireNonNull(ticker, "ticker"), Objects.requireNonNull(listener, "listener"));
+        return new CircuitBreaker(consecutiveFailures, cooldown.toNanos(), ticker, listener);
     }
 
     /** Whether a request may go to this upstream now; see the class comment for the obligation a true brings. */
@@ -137,6 +149,7 @@ public final class CircuitBreaker {
 
     /** The upstream could not be reached or answered 5xx. */
     public void onFailure() {
+        if (failureThreshold == 0) return;   // off
         State from;
         synchronized (this) {
             from = state;
@@ -187,6 +200,9 @@ public final class CircuitBreaker {
         if (state != State.OPEN) return Duration.ZERO;
         return Duration.ofNanos(Math.max(0, openUntilNanos - ticker.nanos()));
     }
+
+    /** Whether {@code consecutive_failures} is 0: the breaker never opens. */
+    public boolean isDisabled() { return failureThreshold == 0; }
 
     /** Ejections in a row without a successful probe in between. */
     public synchronized int consecutiveEjections() { return consecutiveEjections; }

@@ -1,5 +1,6 @@
 package io.modelegress.core.retry;
 
+import io.modelegress.core.config.RetrySettings;
 import io.modelegress.core.time.Ticker;
 
 import java.util.Objects;
@@ -63,6 +64,11 @@ public final class RetryBudget {
                     "retry.budget.min_per_second: " + minPerSecond + " (expected: 0..1000000000)");
         }
         return new RetryBudget(ratio, minPerSecond, Objects.requireNonNull(ticker, "ticker"));
+    }
+
+    /** {@code retry.budget} from the global retry settings; one budget per upstream. */
+    public static RetryBudget from(RetrySettings retry, Ticker ticker) {
+        return of(retry.budgetRatio(), retry.budgetMinPerSecond(), ticker);
     }
 
     /** An attempt (first or retry) to this upstream started. */

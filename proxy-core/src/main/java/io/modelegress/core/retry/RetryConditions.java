@@ -14,12 +14,14 @@ final class RetryConditions {
     static final String CONNECT_FAILURE = "connect_failure";
     static final String RESET = "reset";
     static final String TIMEOUT = "timeout";
+    static final String ANY_4XX = "4xx";
     static final String ANY_5XX = "5xx";
     static final String CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded";
 
     private final boolean connectFailure;
     private final boolean reset;
     private final boolean timeout;
+    private final boolean any4xx;
     private final boolean any5xx;
     private final boolean contextLengthExceeded;
     private final Set<Integer> statuses;
@@ -28,41 +30,42 @@ final class RetryConditions {
         this.connectFailure = keywords.contains(CONNECT_FAILURE);
         this.reset = keywords.contains(RESET);
         this.timeout = keywords.contains(TIMEOUT);
+        this.any4xx = keywords.contains(ANY_4XX);
         this.any5xx = keywords.contains(ANY_5XX);
         this.contextLengthExceeded = keywords.contains(CONTEXT_LENGTH_EXCEEDED);
         this.statuses = Set.copyOf(statuses);
     }
 
     /**
-     * {@code retry.retry_on}: {@code connect_failure}, {@code reset}, {@code 5xx}, 408, 429 or a 5xx status.
-     * Other 4xx answers are final (the same request gets the same answer); timeouts have their own switch.
+     * {@code retry.retry_on}: {@code connect_failure}, {@code reset}, {@code timeout} (the same switch as
+     * {@code retry.retry_on_timeout}), {@code 5xx}, 408, 429 or a 5xx status. Other 4xx answers are final: the same
+     * request gets the same answer, so they are refused here rather than silently never retried.
      */
     static RetryConditions parseRetryOn(String key, Collection<String> tokens) {
-        String expected = "expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599";
+        String expected = "expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599";
         return parse(key, tokens, expected, (token, status) -> {
-            if (status == null) {
-                if (TIMEOUT.equals(token)) {
-                    throw invalid(key, token, expected + "; retrying timeouts is retry.retry_on_timeout");
-                }
-                return Set.of(CONNECT_FAILURE, RESET, ANY_5XX).contains(token);
+            boolean final4xx = status != null && status >= 400 && status <= 499 && status != 408 && status != 429;
+            if (ANY_4XX.equals(token) || final4xx) {
+                throw invalid(key, token, expected + "; other 4xx answers are final");
             }
+            if (status == null) return Set.of(CONNECT_FAILURE, RESET, TIMEOUT, ANY_5XX).contains(token);
             return status == 408 || status == 429 || (status >= 500 && status <= 599);
         });
     }
 
     /**
-     * A route's {@code fallback_on}: {@code connect_failure}, {@code reset}, {@code timeout}, {@code 5xx},
-     * {@code context_length_exceeded} or a status 400..599. Content-policy rejections are refused by name:
+     * A route's {@code fallback_on}: {@code connect_failure}, {@code reset}, {@code timeout}, {@code 4xx},
+     * {@code 5xx}, {@code context_length_exceeded} or a status 400..599. Content-policy rejections are refused by name:
      * sending a rejected prompt to another provider would route around the policy.
      */
     static RetryConditions parseFallbackOn(String key, Collection<String> tokens) {
-        String expected = "expected: connect_failure, reset, timeout, 5xx, context_length_exceeded or a status 400..599";
+        String expected = "expected: connect_failure, reset, timeout, 4xx, 5xx, context_length_exceeded or a status 400..599";
         return parse(key, tokens, expected, (token, status) -> {
             if (status == null) {
                 if (token.startsWith("content_")) {
                     throw invalid(key, token, expected + "; content-policy rejections never fall back");
                 }
-                return Set.of(CONNECT_FAILURE, RESET, TIMEOUT, ANY_5XX, CONTEXT_LENGTH_EXCEEDED).contains(token);
+                return Set.of(CONNECT_FAILURE, RESET, TIMEOUT, ANY_4XX, ANY_5XX, CONTEXT_LENGTH_EXCEEDED).contains(token);
             }
             return status >= 400 && status <= 599;
         });
@@ -109,6 +112,7 @@ final class RetryConditions {
         }
         int status = outcome.status();
         return statuses.contains(status)
+                || (any4xx && status >= 400 && status <= 499)
                 || (any5xx && status >= 500)
                 || (contextLengthExceeded && status >= 400 && outcome.hasUpstreamErrorCode(CONTEXT_LENGTH_EXCEEDED));
     }
@@ -119,6 +123,7 @@ final class RetryConditions {
         if (connectFailure) all.add(CONNECT_FAILURE);
         if (reset) all.add(RESET);
         if (timeout) all.add(TIMEOUT);
+        if (any4xx) all.add(ANY_4XX);
         if (any5xx) all.add(ANY_5XX);
         if (contextLengthExceeded) all.add(CONTEXT_LENGTH_EXCEEDED);
         statuses.forEach(s -> all.add(Integer.toString(s)));

@@ -1,5 +1,6 @@
 package io.modelegress.core.retry;
 
+import io.modelegress.core.config.RetrySettings;
 import io.modelegress.core.error.ErrorCode;
 
 import java.time.Duration;
@@ -46,6 +47,22 @@ public final class RetryPolicy {
     }
 
     public static RetryPolicy ofDefaults() { return builder().build(); }
+
+    /**
+     * The policy of a route: its {@code retry} block (global merged with the route's override) and its
+     * {@code fallback_on}. Throws {@link IllegalArgumentException} naming the key; the config mapper can turn that
+     * into a problem with file and line.
+     */
+    public static RetryPolicy from(RetrySettings retry, List<String> fallbackOn) {
+        return builder()
+                .maxAttempts(retry.maxAttempts())
+                .retryOn(retry.retryOn())
+                .retryOnTimeout(retry.retryOnTimeout())
+                .backoff(retry.backoffBase(), retry.backoffMax())
+                .maxRetryAfter(retry.maxRetryAfter())
+                .fallbackOn(fallbackOn)
+                .build();
+    }
 
     /** Starts from the documented defaults; each setter validates and names the config key it came from. */
     public static Builder builder() { return new Builder(); }
@@ -104,7 +121,7 @@ public final class RetryPolicy {
         if (outcome.isConnectFailure()) return retryOn.matches(outcome) && outcome.failure().orElseThrow().retryable();
         // A model that did not answer in time usually will not on the next try either; it costs the agent another
         // full timeout. Opt in with retry_on_timeout.
-        if (outcome.isTimeout()) return retryOnTimeout;
+        if (outcome.isTimeout()) return retryOnTimeout || retryOn.matches(outcome);
         if (outcome.hasUpstreamErrorCode(INSUFFICIENT_QUOTA)) return false;
         return retryOn.matches(outcome);
     }

@@ -1,6 +1,7 @@
 package io.modelegress.core.breaker;
 
 import io.modelegress.core.breaker.CircuitBreaker.State;
+import io.modelegress.core.config.BreakerSettings;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.time.ManualTicker;
@@ -195,9 +196,29 @@ class CircuitBreakerTest {
         assertEquals(State.CLOSED, breaker.state());
     }
 
+    @Test
+    void zeroConsecutiveFailuresTurnsTheBreakerOff() {
+        CircuitBreaker off = CircuitBreaker.from(new BreakerSettings(0, Duration.ZERO), ticker, CircuitBreaker.Listener.NONE);
+        assertTrue(off.isDisabled());
+        for (int i = 0; i < 100; i++) {
+            assertTrue(off.tryAcquire());
+            off.onOutcome(status(503));
+        }
+        assertEquals(State.CLOSED, off.state());
+        assertEquals(Duration.ZERO, off.remainingOpen());
+    }
+
+    @Test
+    void buildsFromTheBreakerSettings() {
+        CircuitBreaker fromConfig = CircuitBreaker.from(new BreakerSettings(1, COOLDOWN), ticker, CircuitBreaker.Listener.NONE);
+        assertFalse(fromConfig.isDisabled());
+        fromConfig.onFailure();
+        assertEquals(State.OPEN, fromConfig.state());
+    }
+
     @ParameterizedTest(name = "consecutive_failures {0}, cooldown {1}: {2}")
     @CsvSource(delimiter = '|', value = {
-            "0 | PT10S    | breaker.consecutive_failures: 0 (expected: >= 1)",
+            "-1 | PT10S   | breaker.consecutive_failures: -1 (expected: >= 0, 0 = off)",
             "5 | PT0S     | breaker.cooldown: PT0S (expected: > 0)",
             "5 | PT-1S    | breaker.cooldown: PT-1S (expected: > 0)",
             "5 | PT9000H  | breaker.cooldown: PT9000H (expected: <= 365d)",

@@ -1,11 +1,13 @@
 package io.modelegress.core.retry;
 
+import io.modelegress.core.config.RetrySettings;
 import io.modelegress.core.time.ManualTicker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -130,6 +132,14 @@ class RetryBudgetTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RetryBudget.of(ratio, minPerSecond, ticker));
         assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void buildsFromTheRetrySettings() {
+        RetryBudget budget = RetryBudget.from(new RetrySettings(3, List.of(), false, Duration.ofMillis(250),
+                Duration.ofSeconds(8), Duration.ofSeconds(30), 0.5, 2), ticker);
+        start(budget, 4);
+        assertEquals(4, acquireAll(budget));   // 2 from the ratio, 2 from the reserve
     }
 
     @Test

@@ -13,20 +13,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class RetryConditionsTest {
     @ParameterizedTest(name = "retry_on accepts \"{0}\"")
-    @ValueSource(strings = {"connect_failure", "reset", "5xx", "5XX", " 429 ", "408", "500", "599"})
+    @ValueSource(strings = {"connect_failure", "reset", "timeout", "5xx", "5XX", " 429 ", "408", "500", "599"})
     void retryOnAcceptsWhatCanHelp(String token) {
         RetryConditions.parseRetryOn("retry.retry_on", List.of(token));
     }
 
     @ParameterizedTest(name = "retry_on rejects \"{0}\"")
     @CsvSource(delimiter = '|', value = {
-            "400     | retry.retry_on: 400 (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
-            "404     | retry.retry_on: 404 (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
-            "200     | retry.retry_on: 200 (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
-            "4xx     | retry.retry_on: 4xx (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
-            "connect | retry.retry_on: connect (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
-            "timeout | retry.retry_on: timeout (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599; retrying timeouts is retry.retry_on_timeout)",
-            "context_length_exceeded | retry.retry_on: context_length_exceeded (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
+            "400     | retry.retry_on: 400 (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599; other 4xx answers are final)",
+            "404     | retry.retry_on: 404 (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599; other 4xx answers are final)",
+            "4xx     | retry.retry_on: 4xx (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599; other 4xx answers are final)",
+            "200     | retry.retry_on: 200 (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599)",
+            "connect | retry.retry_on: connect (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599)",
+            "context_length_exceeded | retry.retry_on: context_length_exceeded (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599)",
     })
     void retryOnRejectsWhatCannotHelp(String token, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -35,17 +34,17 @@ class RetryConditionsTest {
     }
 
     @ParameterizedTest(name = "fallback_on accepts \"{0}\"")
-    @ValueSource(strings = {"connect_failure", "reset", "timeout", "5xx", "context_length_exceeded", "400", "401", "429", "503"})
+    @ValueSource(strings = {"connect_failure", "reset", "timeout", "4xx", "5xx", "context_length_exceeded", "400", "401", "429", "503"})
     void fallbackOnAcceptsAnyFailureAnotherUpstreamMightNotHave(String token) {
         RetryConditions.parseFallbackOn("fallback_on", List.of(token));
     }
 
     @ParameterizedTest(name = "fallback_on rejects \"{0}\"")
     @CsvSource(delimiter = '|', value = {
-            "content_filter           | fallback_on: content_filter (expected: connect_failure, reset, timeout, 5xx, context_length_exceeded or a status 400..599; content-policy rejections never fall back)",
-            "content_policy_violation | fallback_on: content_policy_violation (expected: connect_failure, reset, timeout, 5xx, context_length_exceeded or a status 400..599; content-policy rejections never fall back)",
-            "302                      | fallback_on: 302 (expected: connect_failure, reset, timeout, 5xx, context_length_exceeded or a status 400..599)",
-            "sometimes                | fallback_on: sometimes (expected: connect_failure, reset, timeout, 5xx, context_length_exceeded or a status 400..599)",
+            "content_filter           | fallback_on: content_filter (expected: connect_failure, reset, timeout, 4xx, 5xx, context_length_exceeded or a status 400..599; content-policy rejections never fall back)",
+            "content_policy_violation | fallback_on: content_policy_violation (expected: connect_failure, reset, timeout, 4xx, 5xx, context_length_exceeded or a status 400..599; content-policy rejections never fall back)",
+            "302                      | fallback_on: 302 (expected: connect_failure, reset, timeout, 4xx, 5xx, context_length_exceeded or a status 400..599)",
+            "sometimes                | fallback_on: sometimes (expected: connect_failure, reset, timeout, 4xx, 5xx, context_length_exceeded or a status 400..599)",
     })
     void fallbackOnRejectsContentPolicyAndUnknownTokens(String token, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -57,7 +56,7 @@ class RetryConditionsTest {
     void nullEntryIsNamedInTheMessage() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RetryConditions.parseRetryOn("retry.retry_on", Arrays.asList("reset", null)));
-        assertEquals("retry.retry_on: null (expected: connect_failure, reset, 5xx, 408, 429 or a status 500..599)",
+        assertEquals("retry.retry_on: null (expected: connect_failure, reset, timeout, 5xx, 408, 429 or a status 500..599)",
                 e.getMessage());
     }
 

@@ -1,5 +1,6 @@
 package io.modelegress.core.retry;
 
+import io.modelegress.core.config.RetrySettings;
 import io.modelegress.core.error.ErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -140,6 +141,41 @@ class RetryPolicyTest {
         RetryPolicy policy = RetryPolicy.builder().retryOnTimeout(true).build();
         assertEquals(FIRST_BACKOFF, decide(policy, failure(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT), false));
         assertEquals(FIRST_BACKOFF, decide(policy, failure(ErrorCode.FIRST_TOKEN_TIMEOUT).afterResponseStarted(), false));
+    }
+
+    @Test
+    void timeoutInRetryOnIsTheSameSwitchAsRetryOnTimeout() {
+        RetryPolicy policy = RetryPolicy.builder().retryOn(List.of("timeout")).build();
+        assertEquals(FIRST_BACKOFF, decide(policy, failure(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT), false));
+    }
+
+    @Test
+    void fallbackOn4xxStillNeverLaundersAContentPolicyRejection() {
+        RetryPolicy policy = RetryPolicy.builder().fallbackOn(List.of("4xx")).build();
+        assertEquals(FALLBACK, decide(policy, status(401), true));
+        assertEquals(FALLBACK, decide(policy, status(429), true));
+        assertEquals(stop(NOT_RETRYABLE), decide(policy, status400("content_policy_violation"), true));
+        assertEquals(FIRST_BACKOFF, decide(policy, status(503), true));   // not a fallback reason: retried in place
+    }
+
+    @Test
+    void buildsFromTheConfigRecords() {
+        RetrySettings settings = new RetrySettings(5, List.of("5xx"), true, Duration.ofMillis(100),
+                Duration.ofSeconds(1), Duration.ofSeconds(5), 0.2, 5);
+        RetryPolicy policy = RetryPolicy.from(settings, List.of("connect_failure"));
+        assertEquals(5, policy.maxAttempts());
+        assertEquals(Duration.ofSeconds(5), policy.maxRetryAfter());
+        assertEquals(retrySame(Duration.ofMillis(50)), decide(policy, status(500), true));
+        assertEquals(FALLBACK, decide(policy, failure(ErrorCode.UPSTREAM_CONNECT_REFUSED), true));
+    }
+
+    @Test
+    void invalidConfigRecordsFailWithTheKeyNamed() {
+        RetrySettings settings = new RetrySettings(3, List.of("404"), false, Duration.ofMillis(100),
+                Duration.ofSeconds(1), Duration.ofSeconds(5), 0.2, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RetryPolicy.from(settings, List.of()));
+        assertTrue(e.getMessage().startsWith("retry.retry_on: 404 "), e.getMessage());
     }
 
     @Test
