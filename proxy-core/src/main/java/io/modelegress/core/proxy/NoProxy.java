@@ -103,7 +103,8 @@ public final class NoProxy {
         if (from >= to) return null;
         long v4 = IpLiterals.parseIpv4(host, from, to);
         if (v4 >= 0) return matchIpv4(v4, port);
-        if (host.indexOf(':', from) >= 0 && host.indexOf(':', from) < to) {
+        int colon = host.indexOf(':', from);
+        if (colon >= 0 && colon < to) {
             byte[] v6 = IpLiterals.parseIpv6(host, from, to); // IPv6 targets are rare: this small array is the only allocation
             return v6 == null ? null : matchIpv6(v6, port);
         }

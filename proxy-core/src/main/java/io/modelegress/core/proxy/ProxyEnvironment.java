@@ -13,15 +13,17 @@ final class ProxyEnvironment {
     /** A variable as found: the name used, its value, and the other-case name when that was set too and lost. */
     record Variable(String name, String value, String shadowed) {}
 
-    private final Map<String, String> env;
+    private final Map<String, String> env; // only read while the resolver is being built
     private final boolean cgi;
+    private final boolean httpProxyIgnored;
     private final List<String> notes = new ArrayList<>();
 
     ProxyEnvironment(Map<String, String> env) {
-        this.env = Map.copyOf(env);
+        this.env = env;
         // Under CGI, a client's "Proxy:" header arrives as HTTP_PROXY (httpoxy, CVE-2016-5385): never trust it there.
         this.cgi = nonEmpty(env.get("REQUEST_METHOD")) != null;
-        if (cgi && nonEmpty(env.get("HTTP_PROXY")) != null) {
+        this.httpProxyIgnored = cgi && nonEmpty(env.get("HTTP_PROXY")) != null;
+        if (httpProxyIgnored) {
             notes.add("HTTP_PROXY ignored: REQUEST_METHOD is set, so it may come from a client's Proxy header (CGI, httpoxy)");
         }
     }
@@ -42,7 +44,7 @@ final class ProxyEnvironment {
     }
 
     boolean httpProxyIgnoredUnderCgi() {
-        return !notes.isEmpty();
+        return httpProxyIgnored;
     }
 
     private static String nonEmpty(String value) {
