@@ -17,6 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import io.modelegress.core.proxy.ProxyResolver;
+import io.modelegress.core.proxy.UpstreamProxy;
+import io.modelegress.core.retry.RetryPolicy;
 
 /** Maps the merged config into records, checking what types alone cannot (URLs, references, duplicates). */
 final class ConfigMapper {
@@ -70,8 +73,17 @@ final class ConfigMapper {
     }
 
     private static ProxySettings proxy(Section s) {
-        return new ProxySettings(s.bool("use_environment"), blankToNull(s.string("https")),
+        ProxySettings p = new ProxySettings(s.bool("use_environment"), blankToNull(s.string("https")),
                 blankToNull(s.string("http")), s.strings("no_proxy"));
+        try {
+            // Validates the explicit settings only; the environment is read (best effort) at start-up.
+            new ProxyResolver(new ProxySettings(false, p.https(), p.http(), p.noProxy()), Map.of());
+        } catch (IllegalArgumentException e) {
+            String msg = e.getMessage();
+            String key = msg.startsWith("proxy.https") ? "https" : msg.startsWith("proxy.http") ? "http" : "no_proxy";
+            s.problem(key, msg.startsWith("proxy." + key) ? msg.substring(msg.indexOf(':') + 1).trim() : msg);
+        }
+        return p;
     }
 
     private static DnsSettings dns(Section s) {
@@ -116,9 +128,18 @@ final class ConfigMapper {
     private static RetrySettings retry(Section s) {
         List<String> retryOn = s.strings("retry_on");
         checkWords(s, "retry_on", retryOn, RETRY_ON_WORDS);
-        return new RetrySettings((int) s.integer("max_attempts", 1), retryOn, s.bool("retry_on_timeout"),
+        RetrySettings r = new RetrySettings((int) s.integer("max_attempts", 1), retryOn, s.bool("retry_on_timeout"),
                 s.duration("backoff.base"), s.duration("backoff.max"), s.duration("max_retry_after"),
                 s.number("budget.ratio", 0), (int) s.integer("budget.min_per_second", 0));
+        try {
+            RetryPolicy.from(r, List.of());
+        } catch (IllegalArgumentException e) {
+            String msg = e.getMessage();
+            int colon = msg.indexOf(": ");
+            String key = colon > 0 ? msg.substring(0, colon).replaceFirst("^retry\\.", "") : "retry_on";
+            s.problem(s.has(key) ? key : "retry_on", colon > 0 ? msg.substring(colon + 2) : msg);
+        }
+        return r;
     }
 
     private static void checkWords(Section s, String k, List<String> values, Set<String> words) {
@@ -154,6 +175,11 @@ final class ConfigMapper {
         URI url = url(s, "url");
         String proxy = s.string("proxy");
         if (proxy == null || proxy.isBlank()) proxy = "inherit";
+        try {
+            UpstreamProxy.parse(name, proxy);
+        } catch (IllegalArgumentException e) {
+            s.problem("proxy", e.getMessage().replaceFirst("^upstreams\\.[^:]*\\.proxy: ", ""));
+        }
         AuthSettings auth = null;
         if (s.has("auth")) {
             Section a = s.sub("auth");

@@ -31,7 +31,7 @@ public final class EgressRuntime {
                          Ticker ticker) throws Exception {
         this.config = config;
         this.router = new Router(config.routes());
-        this.proxies = new ProxyPlanner(config.proxy(), env);
+        this.proxies = new ProxyPlanner(config, env);
         this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
         SslContext ssl = TlsContexts.client(config.tls().caBundle());
         this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl));

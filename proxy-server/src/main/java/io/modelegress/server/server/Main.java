@@ -63,6 +63,25 @@ public final class Main {
                         + cfg.routes().size() + " routes)");
                 return OK;
             }
+            case "explain-proxy": {
+                if (a.rest().size() != 1) return usageError(err, "explain-proxy takes one URL");
+                EgressConfig cfg = load(a, env, err);
+                if (cfg == null) return BAD_CONFIG;
+                Map<String, Object> d;
+                try {
+                    d = new io.modelegress.server.upstream.ProxyPlanner(cfg, env).explain(a.rest().get(0));
+                } catch (IllegalArgumentException e) {
+                    return usageError(err, e.getMessage());
+                }
+                if (a.json()) {
+                    out.println(Json.write(d));
+                } else {
+                    out.println(a.rest().get(0) + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
+                    out.println("  because " + d.get("reason"));
+                    if (d.get("upstream") != null) out.println("  (upstream \"" + d.get("upstream") + "\" is configured for this host)");
+                }
+                return OK;
+            }
             default:
                 return usageError(err, "unknown command " + a.command());
         }
@@ -124,6 +143,7 @@ public final class Main {
                 "commands:",
                 "  (none)                          run the sidecar (config: --config, $MODEL_EGRESS_CONFIG, or the embedded default)",
                 "  check-config --config FILE      validate a config; exit 0 valid, 2 invalid",
+                "  explain-proxy [--json] URL      the proxy decision for URL (config + environment) and why",
                 "  --version                       print the version",
                 "  --help                          this text",
                 "");

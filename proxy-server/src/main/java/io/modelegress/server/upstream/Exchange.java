@@ -89,7 +89,14 @@ public final class Exchange {
             }
         }
         Timeouts t = cfg.timeoutsFor(rc.route, u);
-        UpstreamConnector.Target tg = new UpstreamConnector.Target(u, rt.proxyFor(u), t, rc.deadline);
+        ProxyHop proxy;
+        try {
+            proxy = rt.proxyFor(u);
+        } catch (EgressException e) {
+            onAttemptFailure(e);
+            return;
+        }
+        UpstreamConnector.Target tg = new UpstreamConnector.Target(u, proxy, t, rc.deadline);
         long begin = System.nanoTime();
         rt.pool().acquire(down.channel().eventLoop(), tg, forceFresh).addListener(f -> {
             if (!f.isSuccess()) {
