@@ -31,6 +31,7 @@ import java.net.SocketAddress;
  */
 public final class UpstreamConnector {
     public static final int MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
+    private static final String CONNECT_SINK = "connect-sink";
 
     private final Class<? extends SocketChannel> channelType;
     private final Dns dns;
@@ -102,6 +103,7 @@ public final class UpstreamConnector {
                         }
                         if (proxyHandler != null) ch.pipeline().addLast(HandlerNames.PROXY, proxyHandler);
                         ch.pipeline().addLast(HandlerNames.CLIENT_CODEC, new HttpClientCodec(4096, MAX_RESPONSE_HEADER_SIZE, 65536));
+                        ch.pipeline().addLast(CONNECT_SINK, ConnectPhaseSink.INSTANCE);
                     }
                 });
         ChannelFuture cf = proxyHandler != null ? b.connect(tunnelTo) : b.connect(first);
@@ -142,7 +144,7 @@ public final class UpstreamConnector {
     private void startTls(Channel ch, Target t, Promise<Channel> ready) {
         UpstreamSettings u = t.upstream();
         if (!u.isTls()) {
-            ready.trySuccess(ch);
+            ready(ch, ready);
             return;
         }
         Deadline.Limit tlsLimit = t.deadline().limitFor(t.timeouts().tlsHandshake(), "timeouts.tls_handshake");
@@ -151,12 +153,28 @@ public final class UpstreamConnector {
         ch.pipeline().addBefore(HandlerNames.CLIENT_CODEC, HandlerNames.TLS, ssl);
         ssl.handshakeFuture().addListener(hs -> {
             if (hs.isSuccess()) {
-                ready.trySuccess(ch);
+                ready(ch, ready);
             } else {
                 ch.close();
                 ready.tryFailure(UpstreamFailures.tls(hs.cause(), t, tlsLimit));
             }
         });
+    }
+
+    private static void ready(Channel ch, Promise<Channel> ready) {
+        if (ch.pipeline().get(CONNECT_SINK) != null) ch.pipeline().remove(CONNECT_SINK);
+        if (!ready.trySuccess(ch)) ch.close();
+    }
+
+    /** Until the connection is ready, failures arrive through the connect, proxy and handshake futures; swallow the echo. */
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class ConnectPhaseSink extends io.netty.channel.ChannelInboundHandlerAdapter {
+        static final ConnectPhaseSink INSTANCE = new ConnectPhaseSink();
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
     }
 
     /** Failure type for callers that must tell classified failures from bugs. */

@@ -116,6 +116,11 @@ public final class TestUpstream implements AutoCloseable {
         return connections.stream().noneMatch(Channel::isActive);
     }
 
+    /** Closes every connection the upstream holds, as a server does to idle keep-alive connections. */
+    public void closeConnections() {
+        for (Channel c : connections) c.close().syncUninterruptibly();
+    }
+
     public static Script json(int status, String body) {
         return (ctx, req) -> {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
