@@ -179,19 +179,24 @@ public final class UpstreamLimiter {
         return new Admission.Queued(ticket);
     }
 
-    /** Expires overdue waiters, then starts waiters from the head for as long as every limit allows. */
+    /**
+     * Starts waiters from the head for as long as every limit allows, and expires overdue ones. Starting comes
+     * first, so a waiter that can start at the instant it would expire starts.
+     */
     private void pumpLocked(long now, List<Completion> completions) {
-        for (Ticket t = queue.nextToExpire(); t != null && t.expiresAtNanos <= now; t = queue.nextToExpire()) {
-            queue.remove(t);
-            long waited = now - t.enqueuedAtNanos;
-            completions.add(new Completion(t, rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT,
-                    Duration.ofNanos(waitAtTailLocked(now, t.estimate).nanos()), waited, String.format(
+        while (true) {
+            for (Ticket t = queue.head(); t != null && startDelayLocked(now, t.estimate) == 0; t = queue.head()) {
+                queue.remove(t);
+                completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos))));
+            }
+            Ticket expired = queue.nextToExpire();
+            if (expired == null || expired.expiresAtNanos > now) return;
+            queue.remove(expired);
+            long waited = now - expired.enqueuedAtNanos;
+            completions.add(new Completion(expired, rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT,
+                    Duration.ofNanos(waitAtTailLocked(now, expired.estimate).nanos()), waited, String.format(
                             "waited %s in the queue without a start (the request's deadline or max_queue_wait: %s)",
                             format(waited), format(limits.maxQueueWait().toNanos())))));
-        }
-        for (Ticket t = queue.head(); t != null && startDelayLocked(now, t.estimate) == 0; t = queue.head()) {
-            queue.remove(t);
-            completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos))));
         }
     }
 
