@@ -19,9 +19,4 @@ public record QuotaReading(long limit, long remaining, long observedAtNanos, lon
                     String.format("resetAtNanos: %d (expected: >= observedAtNanos %d)", resetAtNanos, observedAtNanos));
         }
     }
-
-    /** Whether this quota alone blocks a request of {@code cost}. */
-    public boolean blocks(long cost) {
-        return remaining < Math.max(1, cost);
-    }
 }

@@ -128,4 +128,22 @@ class UpstreamLimiterSignalsTest {
         limiter.observe(reading(QuotaKind.REQUESTS, QuotaReading.UNKNOWN, 40, 10_000));
         startsAfter(SMALL, 0);
     }
+
+    @Test
+    void anOpenAi429ReadThroughItsHeadersHoldsTheQueueForItsRetryAfter() {
+        Map<String, String> headers = Map.of("retry-after-ms", "2500", "x-ratelimit-remaining-requests", "0",
+                "x-ratelimit-reset-requests", "20s", "x-ratelimit-limit-requests", "500");
+        limiter.onRateLimited(RateLimitHeaders.parse(headers::get, ticker));
+        // retry-after-ms says 2.5 s; by then the request quota (500/min, empty for 20 s) has refilled 20 requests.
+        startsAfter(SMALL, 2500);
+    }
+
+    @Test
+    void anAnthropicResponseWithNoOutputTokensLeftHoldsTheNextStartUntilItsReset() {
+        String reset = java.time.Instant.ofEpochMilli(ticker.wallMillis()).plusSeconds(8).toString();
+        Map<String, String> headers = Map.of("anthropic-ratelimit-output-tokens-remaining", "0",
+                "anthropic-ratelimit-output-tokens-reset", reset);
+        limiter.observe(RateLimitHeaders.parse(headers::get, ticker));
+        startsAfter(TokenCount.of(1000, 1024), 8000);
+    }
 }
