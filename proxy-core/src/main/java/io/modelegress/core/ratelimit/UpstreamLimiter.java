@@ -127,21 +127,28 @@ public final class UpstreamLimiter {
     /** Applies a change, then starts and expires what became due; completes tickets after unlocking. */
     private <T> T update(Supplier<T> change) {
         List<Completion> completions = new ArrayList<>(0);
-        T result;
-        long wake;
-        lock.lock();
+        long wake = NEVER;
         try {
-            pumpLocked(ticker.nanos(), completions);
-            result = change.get();
-            long now = ticker.nanos();
-            pumpLocked(now, completions);
-            wake = claimWakeLocked(now);
+            lock.lock();
+            try {
+                pumpLocked(ticker.nanos(), completions);
+                T result = change.get();
+                long now = ticker.nanos();
+                pumpLocked(now, completions);
+                wake = claimWakeLocked(now);
+                return result;
+            } finally {
+                lock.unlock();
+            }
         } finally {
-            lock.unlock();
+            // Whatever happened, a ticket taken out of the queue must hear its outcome.
+            for (Completion c : completions) c.ticket.complete(c.admission);
+            if (wake != NEVER) scheduleWake(wake);
         }
-        for (Completion c : completions) c.ticket.complete(c.admission);
-        if (wake != NEVER) scheduler.schedule(() -> onWake(wake), Math.max(0, wake - ticker.nanos()));
-        return result;
+    }
+
+    private void scheduleWake(long due) {
+        scheduler.schedule(() -> onWake(due), Math.max(0, due - ticker.nanos()));
     }
 
     private <T> T read(Supplier<T> value) {
