@@ -1,0 +1,86 @@
+package io.modelegress.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestUpstream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AdminTest {
+    @TempDir
+    static Path dir;
+    private final TestUpstream upstream = new TestUpstream();
+    private final Sidecar sidecar;
+
+    AdminTest() throws Exception {
+        Path keyFile = Files.createTempFile("key", ".txt");
+        Files.writeString(keyFile, "file-secret-456\n");
+        sidecar = Sidecar.start("proxy:\n  use_environment: false\n  https: http://puser:proxy-secret-789@proxy.corp:3128\n"
+                + "upstreams:\n  up:\n    url: " + upstream.url() + "\n    auth: { header: Authorization, value: \"Bearer ${KEY}\" }\n"
+                + "  filed:\n    url: https://api.example.com\n    auth: { header: x-api-key, value_file: " + keyFile + " }\n"
+                + "routes:\n  - { name: main, prefix: /v1, upstreams: [up] }\n  - { name: f, prefix: /f, upstreams: [filed] }\n",
+                Map.of("KEY", "env-secret-123"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        sidecar.close();
+        upstream.close();
+    }
+
+    @Test
+    void probesAnswer() throws Exception {
+        assertEquals(200, Http.get(sidecar.adminUrl() + "/healthz").statusCode());
+        assertEquals(200, Http.get(sidecar.adminUrl() + "/readyz").statusCode());
+        assertEquals(404, Http.get(sidecar.adminUrl() + "/nope").statusCode());
+    }
+
+    @Test
+    void metricsUseTheContractNames() throws Exception {
+        assertEquals(200, Http.get(sidecar.url() + "/v1/models").statusCode());
+        assertEquals(404, Http.get(sidecar.url() + "/zzz").statusCode());
+        String m = Http.get(sidecar.adminUrl() + "/metrics").body();
+        for (String name : new String[] {
+            "egress_requests_total{outcome=\"ok\",route=\"main\",status_class=\"2xx\",upstream=\"up\"} 1.0",
+            "egress_errors_total{code=\"route_not_found\",route=\"-\"} 1.0",
+            "egress_request_duration_seconds_bucket{", "egress_time_to_first_byte_seconds_count{",
+            "egress_upstream_attempts_total{result=\"ok\",upstream=\"up\"} 1.0",
+            "egress_upstream_connections{state=\"idle\",upstream=\"up\"} 1.0",
+        }) {
+            assertTrue(m.contains(name), name + " missing from:\n" + m);
+        }
+    }
+
+    @Test
+    void configIsTheEffectiveOneWithSecretsRedacted() throws Exception {
+        HttpResponse<String> r = Http.get(sidecar.adminUrl() + "/config");
+        assertEquals(200, r.statusCode());
+        String body = r.body();
+        assertTrue(body.contains("\"response_headers\" : \"2m\""), body);
+        assertTrue(body.contains("from ${KEY}"), body);
+        assertTrue(body.contains("http://puser:***@proxy.corp:3128"), body);
+        for (String secret : new String[] {"env-secret-123", "file-secret-456", "proxy-secret-789"}) {
+            assertFalse(body.contains(secret), secret + " leaked into /config");
+        }
+        String metrics = Http.get(sidecar.adminUrl() + "/metrics").body();
+        assertFalse(metrics.contains("secret"));
+    }
+
+    @Test
+    void debugProxyExplainsTheDecision() throws Exception {
+        HttpResponse<String> r = Http.get(sidecar.adminUrl() + "/debug/proxy?url=https://api.example.com/v1");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().contains("\"proxy\" : \"http://puser:***@proxy.corp:3128\""), r.body());
+        assertTrue(r.body().contains("proxy.https"), r.body());
+        assertEquals(400, Http.get(sidecar.adminUrl() + "/debug/proxy").statusCode());
+    }
+}

@@ -1,0 +1,107 @@
+package io.modelegress.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelegress.server.testing.RawHttp;
+import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestUpstream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What the agent side refuses, and how: specific JSON errors, never a reset. */
+class AgentSideTest {
+    private final TestUpstream upstream = new TestUpstream();
+    private final Sidecar sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
+            + "  max_request_body: 1KiB\n  max_header_size: 2KiB\n"
+            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
+            + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n"
+            + "  - { name: claude, prefix: /anthropic, strip_prefix: true, upstreams: [up], dialect: anthropic }\n");
+
+    AgentSideTest() throws Exception {}
+
+    @AfterEach
+    void tearDown() {
+        sidecar.close();
+        upstream.close();
+    }
+
+    @Test
+    void unmatchedPathIsRouteNotFoundInJson() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            RawHttp.Response r = raw.send("GET /v2/models HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(404, r.status());
+            assertEquals("route_not_found", r.header("x-egress-error"));
+            assertEquals("application/json", r.header("content-type"));
+            assertTrue(r.body().startsWith("{\"error\":{\"message\":\"no route for /v2/models"), r.body());
+            assertTrue(r.body().contains("\"type\":\"egress_error\",\"code\":\"route_not_found\",\"param\":null"), r.body());
+        }
+        assertEquals(0, upstream.receivedCount());
+    }
+
+    @Test
+    void aPrefixMatchesOnlyAtASegmentBoundary() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            assertEquals(404, raw.send("GET /v1beta/models HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+        }
+    }
+
+    @Test
+    void absoluteFormAndConnectAreRefusedNotProxied() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            RawHttp.Response r = raw.send("GET http://example.com/v1/models HTTP/1.1\r\nHost: example.com\r\n\r\n").read();
+            assertEquals(405, r.status());
+            assertEquals("method_not_allowed", r.header("x-egress-error"));
+            assertTrue(r.body().contains("not an open proxy"), r.body());
+            RawHttp.Response c = raw.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n").read();
+            assertEquals(405, c.status());
+        }
+        assertEquals(0, upstream.receivedCount());
+    }
+
+    @Test
+    void oversizedBodyIs413AndTheConnectionStaysUsable() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            String big = "x".repeat(4096);
+            RawHttp.Response r = raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + big.length() + "\r\n\r\n" + big).read();
+            assertEquals(413, r.status());
+            assertEquals("request_too_large", r.header("x-egress-error"));
+            assertTrue(r.body().contains("server.max_request_body"), r.body());
+            RawHttp.Response next = raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(200, next.status());
+        }
+        assertEquals("/v1/models", upstream.take().uri());
+    }
+
+    @Test
+    void anthropicRouteErrorsUseAnthropicsShape() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            String big = "x".repeat(2000);
+            RawHttp.Response r = raw.send("POST /anthropic/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                    + big.length() + "\r\n\r\n" + big).read();
+            assertEquals(413, r.status());
+            assertTrue(r.body().startsWith("{\"type\":\"error\",\"error\":{\"type\":\"request_too_large\",\"message\":"), r.body());
+        }
+    }
+
+    @Test
+    void oversizedHeadersAre431NotAReset() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            RawHttp.Response r = raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "y".repeat(4000) + "\r\n\r\n").read();
+            assertEquals(431, r.status());
+            assertEquals("request_header_fields_too_large", r.header("x-egress-error"));
+            assertTrue(raw.closedByPeer());
+        }
+    }
+
+    @Test
+    void garbageIsABadRequest() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            RawHttp.Response r = raw.send("NOT HTTP AT ALL\r\n\r\n").read();
+            assertEquals(400, r.status());
+            assertFalse(r.body().isEmpty());
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.modelegress.server.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The command line as operators and scripts use it: exit codes and what is printed. */
+class MainTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(Map<String, String> env, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private Path write(String yaml) throws Exception {
+        Path f = dir.resolve("egress.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private static final String VALID = "upstreams:\n  openai:\n    url: https://api.openai.com\n  azure:\n    url: https://x.openai.azure.com\n"
+            + "routes:\n  - { name: openai, prefix: /v1, upstreams: [openai] }\n";
+
+    @Test
+    void checkConfigAcceptsAValidFile() throws Exception {
+        Result r = run(Map.of(), "check-config", "--config", write(VALID).toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("config OK: "), r.out());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "unknown key | server:\\n  listn: 127.0.0.1:1\\n | egress.yaml:2: server.listn: unknown key (did you mean \"listen\"?)",
+        "wrong type | retry:\\n  max_attempts: [1]\\n | egress.yaml:2: retry.max_attempts: ",
+        "bad url | upstreams:\\n  x:\\n    url: not a url\\n | egress.yaml:3: upstreams.x.url: ",
+        "bad duration | timeouts:\\n  connect: 5 sec\\n | egress.yaml:2: timeouts.connect: \"5 sec\" is not valid (expected: a duration like 250ms, 5s or 2m)",
+        "bad size | server:\\n  max_request_body: 32 megs\\n | egress.yaml:2: server.max_request_body: \"32 megs\" is not valid (expected: a size",
+        "unknown upstream | routes:\\n  - { prefix: /x, upstreams: [azur] }\\n | routes[1].upstreams[0]: unknown upstream \"azur\" (did you mean \"azure\"?)",
+        "duplicate prefix | routes:\\n  - { name: again, prefix: /v1, upstreams: [azure] }\\n | routes[1].prefix: \"/v1\" is also the prefix of route \"openai\"",
+        "bad proxy | proxy:\\n  https: ftp://proxy:21\\n | egress.yaml:2: proxy.https: ",
+    })
+    void invalidConfigExitsTwoWithKeyFileAndLineAndNoStackTrace(String name, String bad, String expected) throws Exception {
+        String yaml = bad.replace("\\n", "\n");
+        String full = yaml.startsWith("routes:") ? VALID + yaml.substring("routes:\n".length())
+                : yaml.startsWith("upstreams:") ? yaml + VALID.substring("upstreams:\n".length()) : yaml + VALID;
+        Path f = write(full);
+        for (String cmd : new String[] {"check-config", "run"}) {
+            Result r = cmd.equals("run") ? run(Map.of(), "--config", f.toString()) : run(Map.of(), cmd, "--config", f.toString());
+            assertEquals(2, r.code(), name + " / " + cmd + ": " + r.err());
+            assertTrue(r.err().contains(expected.replace("egress.yaml", f.toString())), name + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+    }
+
+    @Test
+    void missingConfigFileIsAConfigError() {
+        Result r = run(Map.of(), "check-config", "--config", dir.resolve("nope.yaml").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nope.yaml: config file not found"), r.err());
+    }
+
+    @Test
+    void configComesFromTheEnvironmentVariableWhenNoFlag() throws Exception {
+        Result r = run(Map.of("MODEL_EGRESS_CONFIG", write(VALID).toString()), "check-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(dir.toString()), r.out());
+        assertTrue(run(Map.of(), "check-config").out().contains("embedded default config"));
+    }
+
+    @Test
+    void explainProxyPrintsTheContractJson() {
+        Result r = run(Map.of("HTTPS_PROXY", "http://user:s3cret@proxy.corp:3128", "NO_PROXY", ".internal"),
+                "explain-proxy", "--json", "https://api.openai.com/v1/chat/completions");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"url\":\"https://api.openai.com/v1/chat/completions\",\"proxy\":\"http://user:***@proxy.corp:3128\",\"reason\":"), r.out());
+        assertFalse(r.out().contains("s3cret"));
+        Result direct = run(Map.of("HTTPS_PROXY", "http://proxy.corp:3128", "NO_PROXY", ".internal"),
+                "explain-proxy", "--json", "https://model.internal/v1");
+        assertTrue(direct.out().contains("\"proxy\":null"), direct.out());
+        assertTrue(direct.out().contains("NO_PROXY entry \\\".internal\\\""), direct.out());
+    }
+
+    @Test
+    void versionAndHelpExitZero() {
+        assertEquals(0, run(Map.of(), "--version").code());
+        Result help = run(Map.of(), "--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().contains("check-config"));
+        assertEquals(2, run(Map.of(), "frobnicate").code());
+    }
+}
