@@ -25,7 +25,7 @@ public final class ErrorBodies {
     /** Anthropic's error types (docs.anthropic.com errors), so its SDK maps our answers to the right exception. */
     static String anthropicType(ErrorCode code) {
         switch (code.status()) {
-            case 400: case 405: case 413: case 431: return code == ErrorCode.REQUEST_TOO_LARGE ? "request_too_large" : "invalid_request_error";
+            case 400: case 405: case 408: case 413: case 414: case 431: return code == ErrorCode.REQUEST_TOO_LARGE ? "request_too_large" : "invalid_request_error";
             case 404: return "not_found_error";
             case 429: return "rate_limit_error";
             case 503: return "overloaded_error";

@@ -70,6 +70,13 @@ class MainTest {
     }
 
     @Test
+    void theDocumentedExampleConfigIsValid() {
+        Result r = run(Map.of(), "check-config", "--config", "../config/egress.example.yaml");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("5 upstreams, 4 routes"), r.out());
+    }
+
+    @Test
     void missingConfigFileIsAConfigError() {
         Result r = run(Map.of(), "check-config", "--config", dir.resolve("nope.yaml").toString());
         assertEquals(2, r.code());
