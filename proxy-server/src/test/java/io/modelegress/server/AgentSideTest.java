@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class AgentSideTest {
     private final TestUpstream upstream = new TestUpstream();
     private final Sidecar sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
-            + "  max_request_body: 1KiB\n  max_header_size: 2KiB\n"
+            + "  max_request_body: 1KiB\n  max_header_size: 2KiB\n  request_read_timeout: 300ms\n  idle_timeout: 400ms\n"
             + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
             + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n"
             + "  - { name: claude, prefix: /anthropic, strip_prefix: true, upstreams: [up], dialect: anthropic }\n");
@@ -102,6 +102,31 @@ class AgentSideTest {
             RawHttp.Response r = raw.send("NOT HTTP AT ALL\r\n\r\n").read();
             assertEquals(400, r.status());
             assertFalse(r.body().isEmpty());
+        }
+    }
+
+    @Test
+    void aRequestThatTricklesInIsClosedAfterTheReadTimeout() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            long t0 = System.nanoTime();
+            RawHttp.Response r = raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\"").read();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(408, r.status());
+            assertEquals("request_read_timeout", r.header("x-egress-error"));
+            assertTrue(raw.closedByPeer());
+            assertTrue(ms >= 250 && ms < 2000, "took " + ms + "ms");
+        }
+        assertEquals(0, upstream.receivedCount());
+    }
+
+    @Test
+    void anIdleAgentConnectionIsClosed() throws Exception {
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            assertEquals(200, raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+            long t0 = System.nanoTime();
+            assertTrue(raw.closedByPeer());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 300 && ms < 3000, "closed after " + ms + "ms");
         }
     }
 }

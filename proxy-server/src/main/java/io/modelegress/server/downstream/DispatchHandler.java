@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
  */
 public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public static final String X_EGRESS_TIMEOUT = "x-egress-timeout";
+    public static final String X_STAINLESS_TIMEOUT = "x-stainless-timeout";
 
     private final Supplier<EgressRuntime> runtime;
     private Exchange exchange;
@@ -81,11 +82,29 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         exchange.start();
     }
 
-    private static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route) {
-        Duration routeLimit = rt.config().timeouts().with(route.timeouts()).request();
+    /**
+     * The route's {@code timeouts.request}, shortened by {@code x-egress-timeout}, and by the timeout the agent's SDK
+     * announces (OpenAI/Anthropic SDKs send {@code X-Stainless-Timeout} in seconds): we answer a little before the
+     * agent would give up, so it reads our specific error instead of its own anonymous timeout.
+     */
+    static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route) {
+        Duration limit = rt.config().timeouts().with(route.timeouts()).request();
+        String source = "timeouts.request";
         Duration agent = Durations.parseLenient(req.headers().get(X_EGRESS_TIMEOUT));
-        if (agent != null && agent.compareTo(routeLimit) < 0) return new Deadline(rt.ticker(), agent, X_EGRESS_TIMEOUT);
-        return new Deadline(rt.ticker(), routeLimit, "timeouts.request");
+        if (agent != null && agent.compareTo(limit) < 0) {
+            limit = agent;
+            source = X_EGRESS_TIMEOUT;
+        }
+        Duration sdk = Durations.parseLenient(req.headers().get(X_STAINLESS_TIMEOUT));
+        if (sdk != null) {
+            Duration margin = Duration.ofMillis(Math.min(1000, sdk.toMillis() / 20));
+            Duration beforeAgent = sdk.minus(margin);
+            if (beforeAgent.compareTo(limit) < 0) {
+                limit = beforeAgent;
+                source = "the agent SDK's own timeout (x-stainless-timeout: " + req.headers().get(X_STAINLESS_TIMEOUT) + ")";
+            }
+        }
+        return new Deadline(rt.ticker(), limit, source);
     }
 
     private void onExchangeDone(ChannelHandlerContext ctx) {

@@ -54,6 +54,18 @@ public final class RawHttp implements AutoCloseable {
         return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
     }
 
+    /** Reads raw bytes until {@code marker} has arrived (bounded by the socket timeout); returns what was read. */
+    public String readUntil(String marker) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        while (!out.toString(StandardCharsets.UTF_8).contains(marker)) {
+            int n = in.read(buf);
+            if (n < 0) break;
+            out.write(buf, 0, n);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
     /** True when the peer closed the connection (EOF within the socket timeout). */
     public boolean closedByPeer() throws IOException {
         try {
