@@ -108,7 +108,7 @@ class ForwardingTest {
     void upstreamErrorsAndGzipBodiesPassThroughByteForByte() throws Exception {
         byte[] gz = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5};
         openai.script((ctx, req) -> {
-            var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS, Unpooled.wrappedBuffer(gz));
+            var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.wrappedBuffer(gz));
             r.headers().set("content-encoding", "gzip").set("content-type", "application/json")
                     .setInt("content-length", gz.length).set("retry-after", "7");
             ctx.writeAndFlush(r);
@@ -116,7 +116,8 @@ class ForwardingTest {
         try (RawHttp raw = new RawHttp(sidecar.port())) {
             raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
             RawHttp.Response resp = raw.read();
-            assertEquals(429, resp.status());
+            assertEquals(400, resp.status());
+            assertEquals("1", resp.header("x-egress-attempts"));
             assertEquals("gzip", resp.header("content-encoding"));
             assertEquals("7", resp.header("retry-after"));
             assertNull(resp.header("x-egress-error"), "the upstream's own error is not ours");

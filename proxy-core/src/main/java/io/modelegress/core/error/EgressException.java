@@ -12,15 +12,29 @@ public final class EgressException extends RuntimeException {
 
     private final ErrorCode code;
     private final Duration retryAfter;
+    private final boolean shouldRetry;
 
     public EgressException(ErrorCode code, String message) {
         this(code, message, null, null);
     }
 
     public EgressException(ErrorCode code, String message, Duration retryAfter, Throwable cause) {
+        this(code, message, retryAfter, cause, code.retryable());
+    }
+
+    private EgressException(ErrorCode code, String message, Duration retryAfter, Throwable cause, boolean shouldRetry) {
         super(message, cause, false, false);
         this.code = Objects.requireNonNull(code, "code");
         this.retryAfter = retryAfter;
+        this.shouldRetry = shouldRetry;
+    }
+
+    /** Whether another try by the agent can help ({@code x-should-retry}); false once the budget or deadline is spent. */
+    public boolean shouldRetry() { return shouldRetry; }
+
+    /** The same failure, marked so the agent's SDK does not try again (retry budget spent, deadline gone). */
+    public EgressException withoutRetry(String why) {
+        return new EgressException(code, getMessage() + " (" + why + ")", null, getCause(), false);
     }
 
     public ErrorCode code() { return code; }

@@ -36,7 +36,7 @@ public final class ErrorResponses {
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                 .set(X_EGRESS_ERROR, code.code())
-                .set(X_SHOULD_RETRY, Boolean.toString(code.retryable()))
+                .set(X_SHOULD_RETRY, Boolean.toString(e.shouldRetry()))
                 .setInt(X_EGRESS_ATTEMPTS, attempts);
         if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
         Duration retryAfter = e.retryAfter();

@@ -48,6 +48,14 @@ public final class EgressMetrics {
         counter("egress.retries", "reason", reason).increment();
     }
 
+    public void breakerTransition(String upstream, String to) {
+        counter("egress.breaker.transitions", "upstream", upstream, "to", to).increment();
+    }
+
+    public void retryStopped(String upstream, String reason) {
+        counter("egress.retry.stopped", "upstream", upstream, "reason", reason).increment();
+    }
+
     public void cancelled(String route) {
         counter("egress.downstream.cancelled", "route", route).increment();
     }

@@ -1,7 +1,10 @@
 package io.modelegress.server.server;
 
 import io.modelegress.core.config.EgressConfig;
+import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.retry.RetryPolicy;
+import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.metrics.EgressMetrics;
@@ -26,6 +29,8 @@ public final class EgressRuntime {
     private final Dns dns;
     private final EgressMetrics metrics;
     private final Ticker ticker;
+    private final Map<String, UpstreamState> upstreams = new java.util.HashMap<>();
+    private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker) throws Exception {
@@ -38,7 +43,15 @@ public final class EgressRuntime {
         this.metrics = metrics;
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());
+        for (UpstreamSettings u : config.upstreams().values()) {
+            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics));
+        }
+        for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
+
+    public UpstreamState upstream(String name) { return upstreams.get(name); }
+
+    public RetryPolicy policy(RouteSettings route) { return policies.get(route.name()); }
 
     public EgressConfig config() { return config; }
 

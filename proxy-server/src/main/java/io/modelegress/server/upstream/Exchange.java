@@ -23,6 +23,17 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.modelegress.core.breaker.CircuitBreaker;
+import io.modelegress.core.retry.AttemptOutcome;
+import io.modelegress.core.retry.RetryAfter;
+import io.modelegress.core.retry.RetryDecision;
+import io.modelegress.core.retry.RetryPolicy;
+import io.modelegress.core.retry.SseErrorEvent;
+import io.modelegress.core.retry.UpstreamErrorBody;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,6 +57,12 @@ public final class Exchange {
     private ScheduledFuture<?> phaseTimer;
     private boolean finished;
     private boolean staleRetried;
+    private RetryPolicy policy;
+    private UpstreamState current;
+    private boolean attemptOpen;
+    private boolean retryPermit;
+    private boolean nextIsBudgetedRetry;
+    private ScheduledFuture<?> retryTimer;
 
     public Exchange(EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -70,16 +87,33 @@ public final class Exchange {
                         "the request did not complete within " + Durations.format(rc.deadline.budget()) + " ("
                                 + rc.deadline.source() + "); last upstream " + rc.upstream)),
                 rc.deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        policy = rt.policy(rc.route);
         attempt(false);
     }
 
     private void attempt(boolean forceFresh) {
         if (finished) return;
         EgressConfig cfg = rt.config();
+        if (!forceFresh) {
+            // Upstreams whose breaker refuses are skipped: their requests go to the next one, in milliseconds.
+            List<RouteTarget> targets = rc.route.upstreams();
+            while (targetIndex < targets.size() && !rt.upstream(targets.get(targetIndex).upstream()).breaker.tryAcquire()) {
+                targetIndex++;
+            }
+            if (targetIndex >= targets.size()) {
+                fail(unavailable());
+                return;
+            }
+            current = rt.upstream(targets.get(targetIndex).upstream());
+            rc.attempts++;
+            current.budget.onRequestStart();
+            attemptOpen = true;
+            retryPermit = nextIsBudgetedRetry;
+            nextIsBudgetedRetry = false;
+        }
         RouteTarget target = rc.route.upstreams().get(targetIndex);
         UpstreamSettings u = cfg.upstream(target.upstream());
         rc.upstream = u.name();
-        if (!forceFresh) rc.attempts++;
         if (u.auth() != null) {
             SecretSource.Resolved cred = u.auth().value().current();
             if (!cred.present()) {
@@ -173,11 +207,117 @@ public final class Exchange {
         else onAttemptFailure(e);
     }
 
-    /** An attempt failed before anything reached the agent. Retries and fallbacks decide here. */
+    /** An attempt failed before anything reached the agent: retry it, fall back, or answer with {@code e}. */
     void onAttemptFailure(EgressException e) {
         if (finished) return;
-        rt.metrics().attempt(rc.upstream, e.code().code());
+        AttemptOutcome o = AttemptOutcome.failure(e.code());
+        if (relay != null && relay.sawHead()) o = o.afterResponseStarted();
+        dropLease();
+        RetryDecision d = decide(o);
+        if (d.isRetry()) return;
+        RetryDecision.StopReason why = d.stopReason();
+        if (why == RetryDecision.StopReason.BUDGET_EXHAUSTED) e = e.withoutRetry("retry budget of upstream \"" + rc.upstream + "\" spent");
+        else if (why == RetryDecision.StopReason.DEADLINE) e = e.withoutRetry("no time left before the request deadline");
         fail(e);
+    }
+
+    /**
+     * The upstream answered an error status (its body read, at most a few KiB). True when the exchange retries or
+     * falls back, in which case the caller drops that answer; false when it goes to the agent as it is.
+     */
+    boolean retryUpstreamAnswer(int status, HttpHeaders headers, byte[] body) {
+        AttemptOutcome o = AttemptOutcome.status(status, UpstreamErrorBody.errorCode(body),
+                RetryAfter.parse(headers::get, rt.ticker())).afterResponseStarted();
+        return decide(o).isRetry();
+    }
+
+    /** The first SSE event of a 200 stream is an error (Azure does this): retry or fall back as for a 5xx. */
+    boolean retryInBandError(String eventData) {
+        String code = SseErrorEvent.errorCode(eventData);
+        int status = "context_length_exceeded".equals(code) ? 400 : 500;
+        return decide(AttemptOutcome.status(status, code, java.util.Optional.empty()).afterResponseStarted()).isRetry();
+    }
+
+    /** Ends the current attempt with {@code o} and, when the policy says so, schedules the next one. */
+    private RetryDecision decide(AttemptOutcome o) {
+        endAttempt(o);
+        rt.metrics().attempt(rc.upstream, o.metricTag());
+        boolean hasNext = nextAdmitted(targetIndex + 1);
+        RetryDecision d = policy.decide(o, rc.attempts, hasNext, rc.deadline.remainingNanos(),
+                current.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
+        switch (d.action()) {
+            case RETRY_SAME:
+                rt.metrics().retry(o.metricTag());
+                nextIsBudgetedRetry = true;
+                scheduleRetry(d.delayNanos());
+                break;
+            case NEXT_UPSTREAM:
+                rt.metrics().retry("fallback");
+                targetIndex++;
+                scheduleRetry(d.delayNanos());
+                break;
+            default:
+                rt.metrics().retryStopped(rc.upstream, d.stopReason().tag());
+        }
+        return d;
+    }
+
+    private void scheduleRetry(long delayNanos) {
+        if (delayNanos <= 0) {
+            down.executor().execute(() -> attempt(false));
+            return;
+        }
+        retryTimer = down.executor().schedule(() -> {
+            retryTimer = null;
+            attempt(false);
+        }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private boolean nextAdmitted(int from) {
+        List<RouteTarget> targets = rc.route.upstreams();
+        for (int i = from; i < targets.size(); i++) {
+            if (rt.upstream(targets.get(i).upstream()).breaker.state() != CircuitBreaker.State.OPEN) return true;
+        }
+        return false;
+    }
+
+    /** Every upstream of the route is ejected: fail at once, and say when the first one is probed again. */
+    private EgressException unavailable() {
+        Duration soonest = null;
+        StringBuilder states = new StringBuilder();
+        for (RouteTarget t : rc.route.upstreams()) {
+            Duration open = rt.upstream(t.upstream()).breaker.remainingOpen();
+            if (soonest == null || open.compareTo(soonest) < 0) soonest = open;
+            if (states.length() > 0) states.append(", ");
+            states.append(t.upstream()).append(" (ejected for ").append(Durations.format(open)).append(')');
+        }
+        return new EgressException(ErrorCode.UPSTREAM_UNAVAILABLE, "every upstream of route \"" + rc.routeName()
+                + "\" is ejected by its circuit breaker after repeated failures: " + states,
+                soonest == null || soonest.isZero() ? Duration.ofSeconds(1) : soonest, null);
+    }
+
+    /** Closes the books on the running attempt: budget, breaker, and the retry permit it held. */
+    private void endAttempt(AttemptOutcome o) {
+        if (!attemptOpen) return;
+        attemptOpen = false;
+        current.budget.onRequestEnd();
+        if (retryPermit) {
+            current.budget.onRetryEnd();
+            retryPermit = false;
+        }
+        if (o == null) current.breaker.onIgnored();
+        else current.breaker.onOutcome(o);
+    }
+
+    /** After a retryable answer was read whole: the connection is clean and goes back to the pool. */
+    void releaseForRetry(boolean reusable) {
+        if (lease != null) {
+            lease.channel().pipeline().remove(relay);
+            rt.pool().release(lease, reusable, rt.config().upstream(rc.upstream).pool());
+            lease = null;
+        }
+        relay = null;
+        cancelPhase();
     }
 
     /** The relay saw the whole response go out. */
@@ -185,7 +325,10 @@ public final class Exchange {
         if (finished) return;
         finished = true;
         cancelTimers();
-        rt.metrics().attempt(rc.upstream, "ok");
+        if (attemptOpen) {
+            rt.metrics().attempt(rc.upstream, "ok");
+            endAttempt(AttemptOutcome.status(rc.status));
+        }
         if (lease != null) {
             lease.channel().pipeline().remove(relay);
             rt.pool().release(lease, upstreamReusable, rt.config().upstream(rc.upstream).pool());
@@ -201,6 +344,8 @@ public final class Exchange {
         cancelTimers();
         rc.error = e.code();
         rt.metrics().error(e.code().code(), rc.routeName());
+        AttemptOutcome o = AttemptOutcome.failure(e.code());
+        endAttempt(relay != null && relay.committed() ? o.afterCommit() : o);
         boolean committed = relay != null && relay.committed();
         boolean sse = relay != null && relay.isSse();
         dropLease();
@@ -225,6 +370,7 @@ public final class Exchange {
         if (finished) return;
         finished = true;
         cancelTimers();
+        endAttempt(null);
         dropLease();
         rc.status = 499;
         rt.metrics().cancelled(rc.routeName());
@@ -250,6 +396,15 @@ public final class Exchange {
     private void cancelTimers() {
         cancelPhase();
         if (deadlineTimer != null) deadlineTimer.cancel(false);
+        if (retryTimer != null) {
+            retryTimer.cancel(false);
+            retryTimer = null;
+        }
+        if (nextIsBudgetedRetry && current != null) {
+            // A retry was granted a budget permit but never started: give it back.
+            current.budget.onRetryEnd();
+            nextIsBudgetedRetry = false;
+        }
     }
 
     private void end(String outcome) {

@@ -2,6 +2,7 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.retry.SseErrorEvent;
 import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.downstream.ErrorResponses;
@@ -39,6 +40,11 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
     private SseScanner scanner;
     private ChannelHandlerContext upstream;
+    /** An error answer held whole (up to {@link #MAX_HELD_ERROR} bytes) so the retry policy can read its body. */
+    private boolean holdingError;
+    private int heldBytes;
+    private HttpResponse upstreamHead;
+    static final int MAX_HELD_ERROR = 64 * 1024;
 
     ResponseRelay(Exchange ex, UpstreamConnector.Target target) {
         this.ex = ex;
@@ -95,7 +101,13 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         String type = resp.headers().get(HttpHeaderNames.CONTENT_TYPE);
         sse = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
         rc.streaming = sse;
-        if (sse) {
+        upstreamHead = resp;
+        if (code >= 400 && !bodiless) {
+            // Not committed yet: the policy may retry or fall back once it has read the provider's error code.
+            holdingError = true;
+            heldHead = head;
+            armStreamIdle();
+        } else if (sse) {
             heldHead = head;
             scanner = new SseScanner();
             if (!target.timeouts().firstToken().isZero()) {
@@ -131,9 +143,28 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             progress = completed[0] > 0;
         }
         ChannelHandlerContext down = ex.downstream();
-        if (!committed) {
+        if (holdingError) {
             held.add(c);
-            if (!progress && !last) return;
+            heldBytes += c.content().readableBytes();
+            if (!last && heldBytes <= MAX_HELD_ERROR) return;
+            holdingError = false;
+            if (last && ex.retryUpstreamAnswer(rc.status, upstreamHead.headers(), heldBody())) {
+                boolean reusable = upstreamKeepAlive && ctx.channel().isActive();
+                discardHeld();
+                ex.releaseForRetry(reusable);
+                return;
+            }
+        } else if (!committed) {
+            held.add(c);
+            if (!progress && !last) return; // an SSE stream before its first data-carrying event
+            String first = scanner == null ? null : scanner.firstEventData();
+            if (first != null && SseErrorEvent.isInBandError(first) && ex.retryInBandError(first)) {
+                discardHeld();
+                ex.releaseForRetry(false);
+                return;
+            }
+        }
+        if (!committed) {
             committed = true;
             rc.committed = true;
             down.write(heldHead);
@@ -173,6 +204,17 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             if (committed) ex.fail(e);
             else ex.onAttemptFailure(e);
         });
+    }
+
+    private byte[] heldBody() {
+        byte[] out = new byte[heldBytes];
+        int at = 0;
+        for (HttpContent c : held) {
+            int n = c.content().readableBytes();
+            c.content().getBytes(c.content().readerIndex(), out, at, n);
+            at += n;
+        }
+        return out;
     }
 
     void discardHeld() {
