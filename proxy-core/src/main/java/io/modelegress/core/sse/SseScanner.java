@@ -24,8 +24,16 @@ public final class SseScanner {
     private String eventType;
 
     private long dataEvents;
+    private java.util.function.Consumer<String> eventListener;
+    private StringBuilder allData;
     private boolean done;
     private final StringBuilder longLine = new StringBuilder();
+
+    /** Also hands the data of every data-carrying event to {@code listener} (costs a string per event: opt in). */
+    public SseScanner onEvent(java.util.function.Consumer<String> listener) {
+        this.eventListener = listener;
+        return this;
+    }
 
     /** Data-carrying events completed so far. */
     public long dataEvents() { return dataEvents; }
@@ -88,6 +96,11 @@ public final class SseScanner {
                 if (eventData.length() < MAX_LINE) eventData.append(value);
             }
             if (value.equals("[DONE]")) done = true;
+            if (eventListener != null) {
+                if (allData == null) allData = new StringBuilder();
+                if (allData.length() > 0) allData.append('\n');
+                if (allData.length() < MAX_LINE) allData.append(value);
+            }
         }
         return false;
     }
@@ -95,6 +108,10 @@ public final class SseScanner {
     private boolean dispatch() {
         boolean progress = eventHasData && !eventIsPing;
         if ("message_stop".equals(eventType)) done = true;
+        if (eventListener != null && allData != null) {
+            if (progress) eventListener.accept(allData.toString());
+            allData.setLength(0);
+        }
         if (progress) {
             dataEvents++;
             if (!firstDataDone) {

@@ -33,7 +33,7 @@ public final class EgressRuntime {
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
-                         Ticker ticker) throws Exception {
+                         Ticker ticker, io.netty.util.concurrent.EventExecutorGroup timers) throws Exception {
         this.config = config;
         this.router = new Router(config.routes());
         this.proxies = new ProxyPlanner(config, env);
@@ -44,7 +44,9 @@ public final class EgressRuntime {
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());
         for (UpstreamSettings u : config.upstreams().values()) {
-            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics));
+            var loop = timers.next();
+            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics,
+                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS)));
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }

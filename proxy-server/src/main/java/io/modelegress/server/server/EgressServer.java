@@ -39,9 +39,15 @@ public final class EgressServer implements AutoCloseable {
 
     public EgressServer(EgressConfig config, Map<String, String> env) throws Exception {
         this.env = env;
-        this.runtime.set(new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM));
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
+        try {
+            this.runtime.set(new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers));
+        } catch (Exception e) {
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
     }
 
     public EgressServer start() throws Exception {

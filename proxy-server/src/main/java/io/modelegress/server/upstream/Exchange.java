@@ -31,6 +31,13 @@ import io.modelegress.core.retry.RetryPolicy;
 import io.modelegress.core.retry.SseErrorEvent;
 import io.modelegress.core.retry.UpstreamErrorBody;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.modelegress.core.ratelimit.Admission;
+import io.modelegress.core.ratelimit.Permit;
+import io.modelegress.core.ratelimit.Rejection;
+import io.modelegress.core.ratelimit.Ticket;
+import io.modelegress.core.ratelimit.TokenCount;
+import io.modelegress.core.ratelimit.TokenEstimator;
+import io.netty.buffer.ByteBufInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,6 +70,9 @@ public final class Exchange {
     private boolean retryPermit;
     private boolean nextIsBudgetedRetry;
     private ScheduledFuture<?> retryTimer;
+    private Permit permit;
+    private Ticket queued;
+    private TokenCount estimate;
 
     public Exchange(EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -79,6 +89,8 @@ public final class Exchange {
     ChannelHandlerContext downstream() { return down; }
 
     EgressRuntime runtime() { return rt; }
+
+    UpstreamState currentState() { return current; }
 
     boolean keepAlive() { return keepAlive; }
 
@@ -122,6 +134,57 @@ public final class Exchange {
                 return;
             }
         }
+        if (!forceFresh && permit == null) {
+            admit(target);
+            return;
+        }
+        connect(forceFresh, target, u);
+    }
+
+    /** Asks the upstream's limiter for a start: now, after a wait in its queue, or a 429 at once. */
+    private void admit(RouteTarget target) {
+        if (estimate == null) {
+            estimate = current.countsTokens
+                    ? new TokenEstimator().estimate(new ByteBufInputStream(request.content().duplicate()))
+                    : TokenCount.of(0, 0);
+        }
+        long deadlineNanos = rt.ticker().nanos() + rc.deadline.remainingNanos();
+        Admission a = current.limiter.submit(estimate, deadlineNanos);
+        if (a instanceof Admission.Granted) {
+            permit = ((Admission.Granted) a).permit();
+            connect(false, target, rt.config().upstream(target.upstream()));
+        } else if (a instanceof Admission.Rejected) {
+            rateLimited(((Admission.Rejected) a).rejection());
+        } else {
+            queued = ((Admission.Queued) a).ticket();
+            long since = System.nanoTime();
+            queued.outcome().whenCompleteAsync((outcome, err) -> {
+                queued = null;
+                rc.queueWaitNanos += System.nanoTime() - since;
+                rt.metrics().queueWait(rc.upstream, System.nanoTime() - since);
+                if (finished) {
+                    if (outcome instanceof Admission.Granted) ((Admission.Granted) outcome).permit().release();
+                    return;
+                }
+                if (outcome instanceof Admission.Granted) {
+                    permit = ((Admission.Granted) outcome).permit();
+                    connect(false, target, rt.config().upstream(target.upstream()));
+                } else if (outcome instanceof Admission.Rejected) {
+                    rateLimited(((Admission.Rejected) outcome).rejection());
+                } else {
+                    fail(new EgressException(ErrorCode.INTERNAL_ERROR, "rate limiter failed: " + err));
+                }
+            }, down.executor());
+        }
+    }
+
+    private void rateLimited(Rejection r) {
+        endAttempt(null);
+        fail(r.toException());
+    }
+
+    private void connect(boolean forceFresh, RouteTarget target, UpstreamSettings u) {
+        EgressConfig cfg = rt.config();
         Timeouts t = cfg.timeoutsFor(rc.route, u);
         ProxyHop proxy;
         try {
@@ -298,6 +361,10 @@ public final class Exchange {
 
     /** Closes the books on the running attempt: budget, breaker, and the retry permit it held. */
     private void endAttempt(AttemptOutcome o) {
+        if (permit != null) {
+            permit.release(relay == null ? null : relay.usage());
+            permit = null;
+        }
         if (!attemptOpen) return;
         attemptOpen = false;
         current.budget.onRequestEnd();
@@ -395,6 +462,10 @@ public final class Exchange {
 
     private void cancelTimers() {
         cancelPhase();
+        if (queued != null && !queued.cancel()) {
+            // Granted while we were finishing: the completion above releases it.
+            queued = null;
+        }
         if (deadlineTimer != null) deadlineTimer.cancel(false);
         if (retryTimer != null) {
             retryTimer.cancel(false);

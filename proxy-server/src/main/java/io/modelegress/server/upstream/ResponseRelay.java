@@ -2,6 +2,11 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.ratelimit.RateLimitHeaders;
+import io.modelegress.core.ratelimit.RateLimitSnapshot;
+import io.modelegress.core.ratelimit.StreamUsage;
+import io.modelegress.core.ratelimit.TokenCount;
+import io.modelegress.core.ratelimit.UsageParser;
 import io.modelegress.core.retry.SseErrorEvent;
 import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.timeout.Deadline;
@@ -45,6 +50,10 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private int heldBytes;
     private HttpResponse upstreamHead;
     static final int MAX_HELD_ERROR = 64 * 1024;
+    private static final int MAX_USAGE_BODY = 1 << 20;
+    /** Only when the upstream has tokens_per_minute: what the response says it used, to correct the estimate. */
+    private StreamUsage streamUsage;
+    private java.io.ByteArrayOutputStream usageBody;
 
     ResponseRelay(Exchange ex, UpstreamConnector.Target target) {
         this.ex = ex;
@@ -102,6 +111,14 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         sse = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
         rc.streaming = sse;
         upstreamHead = resp;
+        UpstreamState state = ex.currentState();
+        RateLimitSnapshot signals = RateLimitHeaders.parse(resp.headers()::get, ex.runtime().ticker());
+        if (code == 429) state.limiter.onRateLimited(signals);
+        else state.limiter.observe(signals);
+        if (state.countsTokens) {
+            if (sse) streamUsage = new StreamUsage();
+            else usageBody = new java.io.ByteArrayOutputStream();
+        }
         if (code >= 400 && !bodiless) {
             // Not committed yet: the policy may retry or fall back once it has read the provider's error code.
             holdingError = true;
@@ -110,6 +127,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         } else if (sse) {
             heldHead = head;
             scanner = new SseScanner();
+            if (streamUsage != null) scanner.onEvent(streamUsage::onData);
             if (!target.timeouts().firstToken().isZero()) {
                 Deadline.Limit l = rc.deadline.limitFor(target.timeouts().firstToken(), "timeouts.first_token");
                 ex.schedulePhase(l, () -> ex.onAttemptFailure(ex.timeout(ErrorCode.FIRST_TOKEN_TIMEOUT, l,
@@ -133,6 +151,11 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         rc.bytesOut += c.content().readableBytes();
+        if (usageBody != null && usageBody.size() < MAX_USAGE_BODY) {
+            byte[] copy = new byte[c.content().readableBytes()];
+            c.content().getBytes(c.content().readerIndex(), copy);
+            usageBody.writeBytes(copy);
+        }
         boolean progress = true;
         if (sse) {
             int[] completed = {0};
@@ -204,6 +227,13 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             if (committed) ex.fail(e);
             else ex.onAttemptFailure(e);
         });
+    }
+
+    /** The usage the response reported, or null (the estimate then stands). */
+    TokenCount usage() {
+        if (streamUsage != null) return streamUsage.usage();
+        if (usageBody != null && usageBody.size() > 0) return UsageParser.fromBody(usageBody.toByteArray());
+        return null;
     }
 
     private byte[] heldBody() {
