@@ -5,6 +5,7 @@ import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.route.RequestBodies;
 import io.modelegress.core.time.Durations;
 import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.server.Drain;
 import io.modelegress.server.server.EgressRuntime;
 import io.modelegress.server.upstream.Exchange;
 import io.netty.buffer.ByteBufInputStream;
@@ -29,11 +30,19 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public static final String X_STAINLESS_TIMEOUT = "x-stainless-timeout";
 
     private final Supplier<EgressRuntime> runtime;
+    private final Drain drain;
     private Exchange exchange;
     private FullHttpRequest pending;
 
-    public DispatchHandler(Supplier<EgressRuntime> runtime) {
+    public DispatchHandler(Supplier<EgressRuntime> runtime, Drain drain) {
         this.runtime = runtime;
+        this.drain = drain;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        drain.track(ctx.channel());
+        ctx.fireChannelActive();
     }
 
     @Override
@@ -62,7 +71,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         String id = req.headers().get(ErrorResponses.X_REQUEST_ID);
         RequestContext rc = new RequestContext(id, req.method().name(), req.uri(), now);
         rc.bytesIn = req.content().readableBytes();
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !drain.draining();
         if (req.method() == HttpMethod.CONNECT || !req.uri().startsWith("/")) {
             answer(ctx, req, rc, ErrorCode.METHOD_NOT_ALLOWED, (req.method() == HttpMethod.CONNECT ? "CONNECT" : "absolute-form request for " + req.uri())
                     + " refused: the sidecar only forwards to configured routes", keepAlive);
@@ -78,8 +87,10 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         rc.route = route;
         rc.deadline = deadline(rt, req, route);
-        exchange = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
-        exchange.start();
+        Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
+        exchange = e;
+        drain.started(e);
+        e.start();
     }
 
     /**
@@ -108,6 +119,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onExchangeDone(ChannelHandlerContext ctx) {
+        drain.ended(exchange);
         exchange = null;
         FullHttpRequest next = pending;
         pending = null;

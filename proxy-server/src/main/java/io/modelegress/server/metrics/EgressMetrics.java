@@ -64,8 +64,15 @@ public final class EgressMetrics {
         timer("egress.queue.wait", "upstream", upstream).record(Duration.ofNanos(nanos));
     }
 
+    /** Registers a gauge, replacing one of the same name and tags (a reloaded config brings new state objects). */
     public void gauge(String name, Supplier<Number> value, String... tags) {
+        Gauge old = registry.find(name).tags(tags).gauge();
+        if (old != null) registry.remove(old);
         Gauge.builder(name, value).tags(tags).register(registry);
+    }
+
+    public void configReload(String result) {
+        counter("egress.config.reload", "result", result).increment();
     }
 
     public void bytes(String direction, long n) {
@@ -77,8 +84,7 @@ public final class EgressMetrics {
             ConnectionPool.Counts c = pool.counts(u);
             gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
             gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
-            Gauge.builder("egress.upstream.connections.opened", c.opened::get).tag("upstream", u)
-                    .description("connections opened since start (a counter)").register(registry);
+            gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
         }
     }
 

@@ -4,6 +4,7 @@ import io.modelegress.core.config.ServerSettings;
 import io.modelegress.server.downstream.DispatchHandler;
 import io.modelegress.server.downstream.DownstreamGuard;
 import io.modelegress.server.downstream.RequestBodyAggregator;
+import io.modelegress.server.server.Drain;
 import io.modelegress.server.server.EgressRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -16,9 +17,11 @@ import java.util.function.Supplier;
 /** The agent-side pipeline, in order: codec → idle watch → guard (limits, slowloris) → body → dispatch. */
 public final class DownstreamInitializer extends ChannelInitializer<SocketChannel> {
     private final Supplier<EgressRuntime> runtime;
+    private final Drain drain;
 
-    public DownstreamInitializer(Supplier<EgressRuntime> runtime) {
+    public DownstreamInitializer(Supplier<EgressRuntime> runtime, Drain drain) {
         this.runtime = runtime;
+        this.drain = drain;
     }
 
     @Override
@@ -30,6 +33,6 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         p.addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(HandlerNames.GUARD, new DownstreamGuard(s, rt.router()));
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router()));
-        p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime));
+        p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime, drain));
     }
 }

@@ -2,6 +2,7 @@ package io.modelegress.server.server;
 
 import io.modelegress.core.config.EgressConfig;
 import io.modelegress.core.config.HostPort;
+import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.admin.AdminHandler;
 import io.modelegress.server.metrics.EgressMetrics;
@@ -17,37 +18,56 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Binds the agent port and the admin port and owns the event loops; {@link #stop} drains and closes them. */
+/**
+ * Binds the agent port and the admin port and owns the event loops. Swaps in reloaded configs atomically
+ * (in-flight exchanges keep the runtime they started with) and stops gracefully: not ready at once, the agent port
+ * closed after {@code server.shutdown_delay}, in-flight work drained until {@code server.drain_timeout}.
+ */
 public final class EgressServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EgressServer.class);
 
     private final Transport transport = Transport.best();
     private final EgressMetrics metrics = new EgressMetrics();
     private final AtomicReference<EgressRuntime> runtime = new AtomicReference<>();
+    private final Drain drain = new Drain();
     private final Map<String, String> env;
+    private final Path configFile;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private Channel agentChannel;
     private Channel adminChannel;
+    private ConfigReloader reloader;
     private volatile boolean ready;
+    private boolean stopped;
 
     public EgressServer(EgressConfig config, Map<String, String> env) throws Exception {
+        this(config, env, null);
+    }
+
+    /** {@code configFile}: where the config came from, watched for changes (null: the embedded default). */
+    public EgressServer(EgressConfig config, Map<String, String> env, Path configFile) throws Exception {
         this.env = env;
+        this.configFile = configFile;
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         try {
-            this.runtime.set(new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers));
+            this.runtime.set(newRuntime(config));
         } catch (Exception e) {
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+    }
+
+    private EgressRuntime newRuntime(EgressConfig config) throws Exception {
+        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers);
     }
 
     public EgressServer start() throws Exception {
@@ -59,7 +79,7 @@ public final class EgressServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new DownstreamInitializer(runtime::get))
+                .childHandler(new DownstreamInitializer(runtime::get, drain))
                 .bind(address(cfg.server().listen())).sync().channel();
         adminChannel = new ServerBootstrap()
                 .group(boss, workers)
@@ -72,10 +92,30 @@ public final class EgressServer implements AutoCloseable {
                     }
                 })
                 .bind(address(cfg.server().admin())).sync().channel();
+        reloader = new ConfigReloader(configFile, env, () -> runtime.get().config(), this::swap, metrics::configReload,
+                Long.getLong("modelegress.reloadPollMillis", 1000));
         ready = true;
         LOG.info("model-egress listening on {} (admin {}), transport {}, {} routes, config: {}", agentAddress(),
                 adminAddress(), transport.name(), cfg.routes().size(), cfg.source());
         return this;
+    }
+
+    /** Makes {@code next} the config new requests use; requests in flight finish under the old one. */
+    private void swap(EgressConfig next) {
+        EgressRuntime fresh;
+        try {
+            fresh = newRuntime(next);
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        EgressRuntime old = runtime.getAndSet(fresh);
+        long grace = old.config().server().drainTimeout().toMillis() + old.config().timeouts().request().toMillis();
+        workers.next().schedule(old::close, grace, TimeUnit.MILLISECONDS);
+    }
+
+    /** SIGHUP reloads the config now (installed by the CLI, not by tests). */
+    public void reloadNow() {
+        if (reloader != null) reloader.reloadNow();
     }
 
     public EgressRuntime runtime() { return runtime.get(); }
@@ -92,15 +132,38 @@ public final class EgressServer implements AutoCloseable {
         return new InetSocketAddress(hp.host(), hp.port());
     }
 
-    /** Stops accepting, lets in-flight exchanges finish until the drain deadline, then closes everything. */
-    public void stop() {
+    /**
+     * Graceful stop: /readyz fails at once; after {@code shutdown_delay} the agent port closes; in-flight requests
+     * and streams finish until {@code drain_timeout}; the rest end with {@code shutting_down}. Blocks the caller
+     * (the shutdown hook), never an event loop.
+     */
+    public synchronized void stop() {
+        if (stopped) return;
+        stopped = true;
         ready = false;
-        if (agentChannel != null) agentChannel.close().awaitUninterruptibly();
+        drain.begin();
+        ServerSettings s = runtime.get().config().server();
+        try {
+            if (!s.shutdownDelay().isZero()) {
+                LOG.info("shutting down: not ready; closing the agent port in {}", s.shutdownDelay());
+                Thread.sleep(s.shutdownDelay().toMillis()); // deliberate: let probes and load balancers see not-ready
+            }
+            if (agentChannel != null) agentChannel.close().awaitUninterruptibly();
+            if (!drain.awaitIdle(s.drainTimeout().toNanos())) {
+                LOG.warn("drain time over with {} requests in flight: ending them with shutting_down", drain.inFlight());
+                drain.abortRemaining();
+                drain.awaitIdle(TimeUnit.SECONDS.toNanos(2));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        drain.closeAgentConnections();
+        if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
-        long drain = runtime.get().config().server().drainTimeout().toMillis();
-        workers.shutdownGracefully(0, Math.max(100, drain), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
+        LOG.info("stopped");
     }
 
     @Override

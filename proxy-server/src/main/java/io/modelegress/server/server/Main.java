@@ -92,7 +92,8 @@ public final class Main {
         if (cfg == null) return BAD_CONFIG;
         EgressServer server;
         try {
-            server = new EgressServer(cfg, env).start();
+            server = new EgressServer(cfg, env, configPath(a, env)).start();
+            Signals.onHangup(server::reloadNow);
         } catch (Exception e) {
             err.println("model-egress: cannot start: " + e.getMessage());
             return FAILED;
@@ -108,6 +109,12 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    static Path configPath(Args a, Map<String, String> env) {
+        if (a.config() != null) return a.config();
+        String v = env.get("MODEL_EGRESS_CONFIG");
+        return v == null || v.isBlank() ? null : Path.of(v);
     }
 
     /** The config from --config, else MODEL_EGRESS_CONFIG, else the embedded default; null (and a message) when invalid. */

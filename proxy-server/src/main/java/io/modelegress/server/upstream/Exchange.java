@@ -86,6 +86,8 @@ public final class Exchange {
 
     public RequestContext context() { return rc; }
 
+    public io.netty.util.concurrent.EventExecutor downstreamExecutor() { return down.executor(); }
+
     ChannelHandlerContext downstream() { return down; }
 
     EgressRuntime runtime() { return rt; }

@@ -14,6 +14,9 @@ public final class Sidecar implements AutoCloseable {
     /** {@code yaml} gets server.listen/admin on port 0 unless it sets a server block itself. */
     public static Sidecar start(String yaml, Map<String, String> env) throws Exception {
         String full = yaml.contains("server:") ? yaml : "server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n" + yaml;
+        // Tests stop sidecars all the time: no readiness grace unless the test asks for one.
+        if (!full.contains("shutdown_delay")) full = full.replaceFirst("server:\n", "server:\n  shutdown_delay: 0s\n");
+        if (!full.contains("drain_timeout")) full = full.replaceFirst("server:\n", "server:\n  drain_timeout: 200ms\n");
         EgressConfig cfg = ConfigLoader.parse(full, "test.yaml", env::get);
         return new Sidecar(new EgressServer(cfg, env).start());
     }

@@ -1,0 +1,61 @@
+package io.modelegress.server.server;
+
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.server.upstream.Exchange;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What graceful shutdown needs to know: the agent connections and the exchanges in flight. Once draining, answers
+ * carry {@code Connection: close}; exchanges left at the drain deadline end with {@code shutting_down}.
+ */
+public final class Drain {
+    private final ChannelGroup agentChannels = new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
+    private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
+
+    public void track(Channel agentChannel) { agentChannels.add(agentChannel); }
+
+    public void started(Exchange e) { inFlight.add(e); }
+
+    public void ended(Exchange e) {
+        inFlight.remove(e);
+        if (draining && inFlight.isEmpty()) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    /** Waits (on the shutdown thread, never an event loop) until nothing is in flight or {@code nanos} passed. */
+    synchronized boolean awaitIdle(long nanos) throws InterruptedException {
+        long end = System.nanoTime() + nanos;
+        while (!inFlight.isEmpty()) {
+            long left = end - System.nanoTime();
+            if (left <= 0) return false;
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
+    public boolean draining() { return draining; }
+
+    void begin() { draining = true; }
+
+    int inFlight() { return inFlight.size(); }
+
+    /** Ends whatever is still running, each on its own event loop: a 503 before the commit point, an SSE error after. */
+    void abortRemaining() {
+        for (Exchange e : inFlight) {
+            e.downstreamExecutor().execute(() -> e.fail(new EgressException(ErrorCode.SHUTTING_DOWN,
+                    "the sidecar is shutting down and its drain time (server.drain_timeout) ran out")));
+        }
+    }
+
+    void closeAgentConnections() { agentChannels.close().awaitUninterruptibly(); }
+}
