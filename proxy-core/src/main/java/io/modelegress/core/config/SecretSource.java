@@ -23,7 +23,6 @@ public final class SecretSource {
     private final String template;
     private final Path file;
     private volatile Resolved current;
-    private volatile long fileStamp = Long.MIN_VALUE;
 
     private SecretSource(String template, Path file, Resolved current) {
         this.template = template;
@@ -63,20 +62,26 @@ public final class SecretSource {
         return vars.isEmpty() ? "<redacted literal>" : "from ${" + String.join("}, ${", vars) + "}";
     }
 
-    /** Re-reads a file secret when it changed (blocking I/O: call from a background thread). True when changed. */
+    /**
+     * Re-reads a file secret (blocking I/O: call from a background thread). Compares contents, not timestamps, so a
+     * same-size rewrite within one clock tick is still seen. True when the value changed.
+     */
     public boolean refresh() {
         if (file == null) return false;
+        Resolved next;
         try {
-            long stamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
-            if (stamp == fileStamp && current.present()) return false;
             String v = Files.readString(file, StandardCharsets.UTF_8).strip();
-            fileStamp = stamp;
-            current = v.isEmpty() ? new Resolved(null, "credential file " + file + " is empty") : new Resolved(v, null);
-            return true;
+            next = v.isEmpty() ? new Resolved(null, "credential file " + file + " is empty") : new Resolved(v, null);
         } catch (IOException e) {
-            current = new Resolved(null, "cannot read credential file " + file + " (" + e.getClass().getSimpleName() + ")");
-            return true;
+            next = new Resolved(null, "cannot read credential file " + file + " (" + e.getClass().getSimpleName() + ")");
         }
+        Resolved before = current;
+        if (java.util.Objects.equals(before.value(), next.value())
+                && java.util.Objects.equals(before.missingReason(), next.missingReason())) {
+            return false;
+        }
+        current = next;
+        return true;
     }
 
     @Override

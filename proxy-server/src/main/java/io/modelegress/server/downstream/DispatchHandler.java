@@ -86,7 +86,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         rc.route = route;
-        rc.deadline = deadline(rt, req, route);
+        rc.deadline = deadline(rt, req, route, rc);
         Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
         exchange = e;
         drain.started(e);
@@ -94,11 +94,12 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The route's {@code timeouts.request}, shortened by {@code x-egress-timeout}, and by the timeout the agent's SDK
-     * announces (OpenAI/Anthropic SDKs send {@code X-Stainless-Timeout} in seconds): we answer a little before the
-     * agent would give up, so it reads our specific error instead of its own anonymous timeout.
+     * The route's {@code timeouts.request}, shortened by {@code x-egress-timeout}. The timeout an SDK announces in
+     * {@code X-Stainless-Timeout} (seconds) is answered a little before the agent would give up, so it reads our
+     * specific error instead of its own anonymous timeout: the Java SDK's timeout covers the whole call, so it caps
+     * the deadline; the Node and Anthropic SDKs' covers only the wait for response headers, so it caps that.
      */
-    static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route) {
+    static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route, RequestContext rc) {
         Duration limit = rt.config().timeouts().with(route.timeouts()).request();
         String source = "timeouts.request";
         Duration agent = Durations.parseLenient(req.headers().get(X_EGRESS_TIMEOUT));
@@ -106,13 +107,19 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
             limit = agent;
             source = X_EGRESS_TIMEOUT;
         }
-        Duration sdk = Durations.parseLenient(req.headers().get(X_STAINLESS_TIMEOUT));
+        String announced = req.headers().get(X_STAINLESS_TIMEOUT);
+        Duration sdk = Durations.parseLenient(announced);
         if (sdk != null) {
-            Duration margin = Duration.ofMillis(Math.min(1000, sdk.toMillis() / 20));
-            Duration beforeAgent = sdk.minus(margin);
-            if (beforeAgent.compareTo(limit) < 0) {
-                limit = beforeAgent;
-                source = "the agent SDK's own timeout (x-stainless-timeout: " + req.headers().get(X_STAINLESS_TIMEOUT) + ")";
+            Duration beforeAgent = sdk.minus(Duration.ofMillis(Math.max(100, Math.min(1000, sdk.toMillis() / 20))));
+            String sdkSource = "the agent SDK's own timeout (x-stainless-timeout: " + announced + ")";
+            if ("java".equalsIgnoreCase(req.headers().get("x-stainless-lang"))) {
+                if (beforeAgent.compareTo(limit) < 0) {
+                    limit = beforeAgent;
+                    source = sdkSource;
+                }
+            } else if (beforeAgent.compareTo(limit) < 0) {
+                rc.headersLimit = beforeAgent;
+                rc.headersLimitSource = sdkSource;
             }
         }
         return new Deadline(rt.ticker(), limit, source);

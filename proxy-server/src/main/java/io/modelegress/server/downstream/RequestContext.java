@@ -26,6 +26,9 @@ public final class RequestContext {
     public long bytesIn;
     public long bytesOut;
     public boolean streaming;
+    /** A limit on the wait until the response is committed (the agent SDK's announced timeout), or null. */
+    public java.time.Duration headersLimit;
+    public String headersLimitSource;
 
     public RequestContext(String requestId, String method, String path, long startNanos) {
         this.requestId = requestId;

@@ -102,6 +102,10 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop();
             stopped.countDown();
+            // A drained stop is a clean exit: without this the JVM reports SIGTERM as 143.
+            org.slf4j.ILoggerFactory lf = org.slf4j.LoggerFactory.getILoggerFactory();
+            if (lf instanceof ch.qos.logback.classic.LoggerContext) ((ch.qos.logback.classic.LoggerContext) lf).stop();
+            Runtime.getRuntime().halt(OK);
         }, "egress-shutdown"));
         try {
             stopped.await();

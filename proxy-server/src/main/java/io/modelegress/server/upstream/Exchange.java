@@ -70,6 +70,7 @@ public final class Exchange {
     private boolean retryPermit;
     private boolean nextIsBudgetedRetry;
     private ScheduledFuture<?> retryTimer;
+    private ScheduledFuture<?> sdkTimer;
     private Permit permit;
     private Ticket queued;
     private TokenCount estimate;
@@ -101,6 +102,14 @@ public final class Exchange {
                         "the request did not complete within " + Durations.format(rc.deadline.budget()) + " ("
                                 + rc.deadline.source() + "); last upstream " + rc.upstream)),
                 rc.deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        if (rc.headersLimit != null) {
+            sdkTimer = down.executor().schedule(() -> {
+                if (!rc.committed) {
+                    fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED, "no response from upstream "
+                            + rc.upstream + " before " + rc.headersLimitSource + " would give up"));
+                }
+            }, rc.headersLimit.toNanos(), TimeUnit.NANOSECONDS);
+        }
         policy = rt.policy(rc.route);
         attempt(false);
     }
@@ -469,6 +478,7 @@ public final class Exchange {
             queued = null;
         }
         if (deadlineTimer != null) deadlineTimer.cancel(false);
+        if (sdkTimer != null) sdkTimer.cancel(false);
         if (retryTimer != null) {
             retryTimer.cancel(false);
             retryTimer = null;

@@ -1,0 +1,130 @@
+package io.modelegress.server.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelegress.core.config.ConfigLoader;
+import io.modelegress.server.server.EgressServer;
+import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.TestUpstream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HotReloadTest {
+    @TempDir
+    Path dir;
+    private final TestUpstream a = new TestUpstream();
+    private final TestUpstream b = new TestUpstream();
+    private EgressServer server;
+    private String base;
+    private String admin;
+
+    HotReloadTest() throws Exception {}
+
+    @BeforeEach
+    void fastPolling() {
+        System.setProperty("modelegress.reloadPollMillis", "50");
+    }
+
+    @AfterEach
+    void tearDown() {
+        System.clearProperty("modelegress.reloadPollMillis");
+        if (server != null) server.stop();
+        a.close();
+        b.close();
+    }
+
+    private String config(TestUpstream target, String auth) {
+        return "server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown_delay: 0s, drain_timeout: 5s }\n"
+                + "upstreams:\n  up:\n    url: " + target.url() + "\n" + auth
+                + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n";
+    }
+
+    private void start(Path file) throws Exception {
+        server = new EgressServer(ConfigLoader.load(file, k -> null), Map.of(), file).start();
+        base = "http://127.0.0.1:" + server.agentAddress().getPort();
+        admin = "http://127.0.0.1:" + server.adminAddress().getPort();
+    }
+
+    private boolean reloadCounted(String result) throws Exception {
+        return Http.get(admin + "/metrics").body().contains("egress_config_reload_total{result=\"" + result + "\"} 1.0");
+    }
+
+    @Test
+    void aChangedFileIsSwappedInAndInFlightRequestsFinishUnderTheOldOne() throws Exception {
+        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+        start(file);
+        CountDownLatch slowArrived = new CountDownLatch(1);
+        a.script((ctx, req) -> {
+            slowArrived.countDown();
+            ctx.executor().schedule(() -> TestUpstream.json(200, "{\"from\":\"a\"}").answer(ctx, req), 500, TimeUnit.MILLISECONDS);
+        });
+        b.script(TestUpstream.json(200, "{\"from\":\"b\"}"));
+        CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Http.get(base + "/v1/slow").body();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(slowArrived.await(5, TimeUnit.SECONDS));
+        Files.writeString(file, config(b, ""));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("ok"));
+        assertEquals("{\"from\":\"b\"}", Http.get(base + "/v1/new").body());
+        assertEquals("{\"from\":\"a\"}", slow.get(5, TimeUnit.SECONDS), "the in-flight request kept its upstream");
+    }
+
+    @Test
+    void anInvalidNewConfigIsRejectedAndTheOldOneStays() throws Exception {
+        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+        start(file);
+        a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
+        Files.writeString(file, config(a, "").replace("prefix:", "prefx:"));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("invalid"));
+        assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
+    }
+
+    @Test
+    void aConfigMapSymlinkSwapIsPickedUp() throws Exception {
+        // Kubernetes mounts a ConfigMap as dir/egress.yaml -> ..data/egress.yaml, ..data -> ..<timestamp>/.
+        Path v1 = Files.createDirectory(dir.resolve("..2026_11_25_01"));
+        Files.writeString(v1.resolve("egress.yaml"), config(a, ""));
+        Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
+        Path file = Files.createSymbolicLink(dir.resolve("egress.yaml"), Path.of("..data", "egress.yaml"));
+        start(file);
+        a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
+        b.script(TestUpstream.json(200, "{\"from\":\"b\"}"));
+        assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
+        Path v2 = Files.createDirectory(dir.resolve("..2026_11_25_02"));
+        Files.writeString(v2.resolve("egress.yaml"), config(b, ""));
+        Path tmp = Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
+        Files.move(tmp, dir.resolve("..data"), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("ok"));
+        assertEquals("{\"from\":\"b\"}", Http.get(base + "/v1/x").body());
+    }
+
+    @Test
+    void aRotatedCredentialFileIsUsedFromTheNextRequest() throws Exception {
+        Path key = Files.writeString(dir.resolve("key"), "Bearer old-key\n");
+        Path file = Files.writeString(dir.resolve("egress.yaml"),
+                config(a, "    auth: { header: Authorization, value_file: " + key + " }\n"));
+        start(file);
+        Http.get(base + "/v1/x");
+        assertEquals("Bearer old-key", a.take().header("authorization"));
+        Files.writeString(key, "Bearer new-key\n");
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+            Http.get(base + "/v1/x");
+            return "Bearer new-key".equals(a.take().header("authorization"));
+        });
+    }
+}

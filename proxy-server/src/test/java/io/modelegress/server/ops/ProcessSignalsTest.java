@@ -1,0 +1,69 @@
+package io.modelegress.server.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.TestUpstream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real process, as Kubernetes drives it: SIGHUP reloads, SIGTERM drains and exits 0. */
+class ProcessSignalsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void sighupReloadsAndSigtermExitsZero() throws Exception {
+        try (TestUpstream a = new TestUpstream(); TestUpstream b = new TestUpstream()) {
+            a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
+            b.script(TestUpstream.json(200, "{\"from\":\"b\"}"));
+            String cfg = "server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown_delay: 0s, drain_timeout: 2s }\n"
+                    + "upstreams:\n  up:\n    url: %s\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n";
+            Path file = Files.writeString(dir.resolve("egress.yaml"), String.format(cfg, a.url()));
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dmodelegress.reloadPollMillis=3600000", "-Dlogback.configurationFile=logback.xml", "-cp", System.getProperty("java.class.path"),
+                    "io.modelegress.server.server.Main", "--config", file.toString())
+                    .redirectErrorStream(true).start();
+            try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                CompletableFuture<String> listening = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        for (String line = out.readLine(); line != null; line = out.readLine()) {
+                            if (line.contains("listening on")) return line;
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    throw new IllegalStateException("exited before listening");
+                });
+                String line = listening.get(20, TimeUnit.SECONDS);
+                Matcher m = Pattern.compile("listening on /127.0.0.1:(\\d+) \\(admin /127.0.0.1:(\\d+)\\)").matcher(line);
+                assertTrue(m.find(), line);
+                String base = "http://127.0.0.1:" + m.group(1);
+                assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
+
+                Files.writeString(file, String.format(cfg, b.url()));
+                new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(base + "/v1/x").body().contains("\"b\""));
+
+                p.destroy(); // SIGTERM
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exited after SIGTERM");
+                assertEquals(0, p.exitValue());
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+}
