@@ -22,7 +22,7 @@ import javax.net.ssl.SSLException;
 public final class UpstreamFailures {
     private UpstreamFailures() {}
 
-    static EgressException connect(Throwable cause, UpstreamConnector.Target t, InetSocketAddress addr, Deadline.Limit limit) {
+    public static EgressException connect(Throwable cause, UpstreamConnector.Target t, InetSocketAddress addr, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
         ProxyHop proxy = t.proxy();
         String what = proxy != null ? "proxy " + proxy.masked() : t.upstream().host() + ":" + t.upstream().port();
@@ -37,7 +37,7 @@ public final class UpstreamFailures {
                 what + ip + " " + reason, null, cause);
     }
 
-    static EgressException proxy(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
+    public static EgressException proxy(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
         ProxyHop proxy = t.proxy();
         String target = t.upstream().host() + ":" + t.upstream().port();
@@ -68,7 +68,7 @@ public final class UpstreamFailures {
                 + target + " (" + simple(cause) + ")", null, cause);
     }
 
-    static EgressException tls(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
+    public static EgressException tls(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
         String target = t.upstream().host() + ":" + t.upstream().port();
         String via = t.proxy() == null ? "" : " (via proxy " + t.proxy().masked() + ")";
@@ -105,7 +105,7 @@ public final class UpstreamFailures {
         }
     }
 
-    static String simple(Throwable t) {
+    public static String simple(Throwable t) {
         return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 }
