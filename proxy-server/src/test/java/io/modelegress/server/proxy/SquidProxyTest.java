@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +156,23 @@ class SquidProxyTest {
     }
 
     @Test
+    @Disabled("server bug: in absolute-form the proxy's 407 is relayed to the agent as the upstream's answer "
+            + "(Squid's HTML error page, status 407, no x-egress-error); ResponseRelay.onHead should classify it")
+    void wrongProxyPasswordForAPlainHttpUpstreamIsProxyAuthRequiredToo() throws Exception {
+        // Absolute-form: Squid's 407 arrives as the response to the request itself, not to a CONNECT.
+        String wrong = "not-the-Squid-pw";
+        try (TestUpstream plain = new TestUpstream();
+             Sidecar s = Sidecar.start(config(explicitProxy(wrong), Map.of("plain", "http://plain.test:" + plain.port())))) {
+            HttpResponse<String> r = Http.get(s.url() + "/plain/v1/models");
+            assertEquals(502, r.statusCode(), r.body());
+            assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
+            assertTrue(r.body().contains("set proxy credentials"), r.body());
+            assertFalse(r.body().contains(wrong), "the password is in the answer: " + r.body());
+            assertEquals(0, plain.accepted());
+        }
+    }
+
+    @Test
     void fiftySequentialRequestsReuseOneTunnel() throws Exception {
         try (TestUpstream api = new TestUpstream(upstreamTls)) {
             try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), Map.of("api", "https://api.test:" + api.port())))) {
@@ -229,7 +247,8 @@ class SquidProxyTest {
                 assertEquals(200, r.status(), r.body());
             }
             List<SquidProxy.Entry> log = squid.awaitAccessLog(LOG_WAIT, l -> l.stream().anyMatch(e -> e.url().equals(url)));
-            assertTrue(log.stream().noneMatch(e -> e.line().contains(host)), host + " went through Squid: " + log);
+            assertTrue(log.stream().noneMatch(e -> e.line().contains(host)), host + " went through Squid:\n"
+                    + String.join("\n", log.stream().map(SquidProxy.Entry::line).toList()));
         }
     }
 
