@@ -130,6 +130,21 @@ class Socks5ProxyTest {
     }
 
     @Test
+    void aMultiMegabyteBodyCrossesTheTunnelIntact() throws Exception {
+        String big = "{\"data\":\"" + "0123456789abcdef".repeat(256 * 1024) + "\"}"; // 4 MiB, many relay reads
+        try (TestUpstream up = new TestUpstream(upstreamTls); FakeDns dns = FakeDns.nxdomain();
+             Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
+             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, PASSWORD), "https://model.test:" + up.port(), dns, ""))) {
+            up.script(TestUpstream.json(200, big));
+            HttpResponse<String> r = Http.post(s.url() + "/v1/chat/completions", big);
+            assertEquals(200, r.statusCode());
+            assertEquals(big.length(), r.body().length());
+            assertEquals(big, r.body());
+            assertEquals(big, up.take().body());
+        }
+    }
+
+    @Test
     void wrongSocksPasswordIsACleanProxyError() throws Exception {
         String wrong = "not-the-socks-pw";
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
