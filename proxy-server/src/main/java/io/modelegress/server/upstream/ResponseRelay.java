@@ -93,6 +93,11 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             ex.onUpstreamBroken(resp.decoderResult().cause());
             return;
         }
+        if (target.absoluteForm() && resp.status().code() == 407) {
+            // Through an HTTP proxy in absolute-form, a 407 is the proxy's answer, not the upstream's.
+            ex.onAttemptFailure(UpstreamFailures.proxyAuthRequired(target.proxy(), null));
+            return;
+        }
         ex.cancelPhase();
         sawHead = true;
         rc.firstByteNanos = System.nanoTime();

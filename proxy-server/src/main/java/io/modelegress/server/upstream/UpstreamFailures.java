@@ -43,17 +43,25 @@ public final class UpstreamFailures {
         String target = t.upstream().host() + ":" + t.upstream().port();
         if (cause instanceof HttpProxyHandler.HttpProxyConnectException) {
             String status = statusLine(cause.getMessage());
-            if (status.startsWith("407")) {
-                return new EgressException(ErrorCode.PROXY_AUTH_REQUIRED, "407 from proxy " + proxy.masked()
-                        + (proxy.username() == null ? ": the proxy wants credentials and none are set"
-                        : ": the proxy refused the credentials of user " + proxy.username()), null, cause);
-            }
+            if (status.startsWith("407")) return proxyAuthRequired(proxy, cause);
             if (!status.isEmpty()) {
                 return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " refused the tunnel to "
                         + target + ": " + status, null, cause);
             }
         }
         String msg = cause.getMessage() == null ? "" : cause.getMessage().toLowerCase(Locale.ROOT);
+        if (proxy.isSocks() && cause instanceof ProxyConnectException) {
+            // Netty's Socks5ProxyHandler: "authStatus: FAILURE(255)" (bad password), "unexpected authMethod:
+            // UNACCEPTED(255)" (credentials wanted, none offered), "status: HOST_UNREACHABLE(4)" (refused target).
+            if (msg.contains("authstatus: failure") || msg.contains("authmethod: unaccepted")) {
+                return proxyAuthRequired(proxy, cause);
+            }
+            int i = msg.indexOf("status: ");
+            if (i >= 0 && !msg.contains("authstatus")) {
+                return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " refused the tunnel to "
+                        + target + ": " + cause.getMessage().substring(i + "status: ".length()).trim(), null, cause);
+            }
+        }
         if (cause instanceof ProxyConnectException && msg.contains("timeout")) {
             return new EgressException(ErrorCode.PROXY_CONNECT_TIMEOUT, "proxy " + proxy.masked() + " did not answer "
                     + (proxy.isSocks() ? "the SOCKS handshake" : "CONNECT " + target) + " within "
@@ -66,6 +74,13 @@ public final class UpstreamFailures {
         return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " answered something that is not "
                 + (proxy.isSocks() ? "a SOCKS5 reply" : "an HTTP response") + " to " + (proxy.isSocks() ? "the handshake for " : "CONNECT ")
                 + target + " (" + simple(cause) + ")", null, cause);
+    }
+
+    /** The proxy answered 407, to CONNECT or to an absolute-form request: say which credentials to set. */
+    public static EgressException proxyAuthRequired(ProxyHop proxy, Throwable cause) {
+        return new EgressException(ErrorCode.PROXY_AUTH_REQUIRED, "407 from proxy " + proxy.masked()
+                + (proxy.username() == null ? ": the proxy wants credentials and none are set"
+                : ": the proxy refused the credentials of user " + proxy.username()), null, cause);
     }
 
     public static EgressException tls(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {

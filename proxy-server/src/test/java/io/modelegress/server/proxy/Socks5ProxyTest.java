@@ -152,8 +152,8 @@ class Socks5ProxyTest {
              Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, wrong), "http://model.test:" + up.port(), dns, ""))) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
-            // proxy_auth_required would say it best; today the server answers proxy_rejected (see the helper's report).
-            assertTrue(List.of("proxy_auth_required", "proxy_rejected").contains(r.headers().firstValue("x-egress-error").orElse(null)), r.body());
+            assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
+            assertTrue(r.body().contains("refused the credentials of user " + USER), r.body());
             assertEquals("false", r.headers().firstValue("x-should-retry").orElse(null));
             assertTrue(r.body().contains("socks5h://" + USER + ":***@127.0.0.1:" + socks.port()), r.body());
             assertFalse(r.body().contains(wrong), "the password is in the answer: " + r.body());
@@ -170,7 +170,8 @@ class Socks5ProxyTest {
              Sidecar s = Sidecar.start(config("socks5h://127.0.0.1:" + socks.port(), "http://model.test:" + up.port(), dns, ""))) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
-            assertTrue(List.of("proxy_auth_required", "proxy_rejected").contains(r.headers().firstValue("x-egress-error").orElse(null)), r.body());
+            assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
+            assertTrue(r.body().contains("wants credentials and none are set"), r.body());
             assertTrue(r.body().contains("socks5h://127.0.0.1:" + socks.port()), r.body());
             assertEquals(List.of(), socks.usernames(), "offered no credentials, so never got to send any");
             assertEquals(0, up.accepted());
@@ -185,7 +186,7 @@ class Socks5ProxyTest {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_rejected", r.headers().firstValue("x-egress-error").orElse(null), r.body());
-            assertTrue(r.body().contains("model.test:" + up.port()), r.body());
+            assertTrue(r.body().contains("refused the tunnel to model.test:" + up.port() + ": HOST_UNREACHABLE"), r.body());
             assertEquals(List.of(new Connect(Socks5AddressType.DOMAIN, "model.test", up.port())), socks.connects());
         }
     }
