@@ -8,7 +8,7 @@ public record EgressConfig(String source, ServerSettings server, ProxySettings p
                            DnsSettings dns, Timeouts timeouts, RetrySettings retry,
                            Map<String, UpstreamSettings> upstreams, List<RouteSettings> routes) {
     public EgressConfig {
-        upstreams = Map.copyOf(upstreams);
+        upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams)); // config order
         routes = List.copyOf(routes);
     }
 

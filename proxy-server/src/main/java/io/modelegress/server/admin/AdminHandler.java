@@ -65,13 +65,39 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     resp = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such admin endpoint",
                             "endpoints", new String[] {"/metrics", "/healthz", "/readyz", "/config", "/debug/proxy?url=", "/debug/doctor"}));
                 } else {
+                    Object answer;
                     try {
-                        resp = json(HttpResponseStatus.OK, e.answer(q));
+                        answer = e.answer(q);
                     } catch (IllegalArgumentException bad) {
+                        answer = null;
                         resp = json(HttpResponseStatus.BAD_REQUEST, Map.of("error", bad.getMessage()));
+                        write(ctx, req, resp);
+                        return;
                     }
+                    if (answer instanceof java.util.concurrent.CompletionStage) {
+                        // Slow endpoints (doctor) run off the event loop and answer when done.
+                        boolean keepAlive = HttpUtil.isKeepAlive(req);
+                        ((java.util.concurrent.CompletionStage<?>) answer).whenComplete((value, err) -> {
+                            FullHttpResponse r;
+                            try {
+                                r = err != null ? json(HttpResponseStatus.INTERNAL_SERVER_ERROR, Map.of("error", String.valueOf(err)))
+                                        : json(HttpResponseStatus.OK, value);
+                            } catch (Exception ex) {
+                                r = text(HttpResponseStatus.INTERNAL_SERVER_ERROR, ex.toString(), "text/plain");
+                            }
+                            HttpUtil.setKeepAlive(r, keepAlive);
+                            var f = ctx.writeAndFlush(r);
+                            if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+                        });
+                        return;
+                    }
+                    resp = json(HttpResponseStatus.OK, answer);
                 }
         }
+        write(ctx, req, resp);
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse resp) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         HttpUtil.setKeepAlive(resp, keepAlive);
         var f = ctx.writeAndFlush(resp);

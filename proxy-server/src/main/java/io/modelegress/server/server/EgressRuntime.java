@@ -29,11 +29,15 @@ public final class EgressRuntime {
     private final Dns dns;
     private final EgressMetrics metrics;
     private final Ticker ticker;
+    private final Transport transport;
+    private final io.netty.channel.EventLoopGroup timers;
     private final Map<String, UpstreamState> upstreams = new java.util.HashMap<>();
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
-                         Ticker ticker, io.netty.util.concurrent.EventExecutorGroup timers) throws Exception {
+                         Ticker ticker, io.netty.channel.EventLoopGroup timers) throws Exception {
+        this.transport = transport;
+        this.timers = timers;
         this.config = config;
         this.router = new Router(config.routes());
         this.proxies = new ProxyPlanner(config, env);
@@ -64,6 +68,11 @@ public final class EgressRuntime {
     public EgressMetrics metrics() { return metrics; }
 
     public Ticker ticker() { return ticker; }
+
+    public Transport transport() { return transport; }
+
+    /** The worker event loops (for timers and for doctor's connections). */
+    public io.netty.channel.EventLoopGroup timers() { return timers; }
 
     public ProxyPlanner proxies() { return proxies; }
 

@@ -82,8 +82,40 @@ public final class Main {
                 }
                 return OK;
             }
+            case "doctor":
+                return doctor(a, env, out, err);
             default:
                 return usageError(err, "unknown command " + a.command());
+        }
+    }
+
+    private static int doctor(Args a, Map<String, String> env, PrintStream out, PrintStream err) {
+        String route = null;
+        for (int i = 0; i < a.rest().size(); i++) {
+            if (a.rest().get(i).equals("--route") && i + 1 < a.rest().size()) route = a.rest().get(++i);
+            else if (a.rest().get(i).startsWith("--route=")) route = a.rest().get(i).substring(8);
+            else return usageError(err, "unexpected argument " + a.rest().get(i));
+        }
+        EgressConfig cfg = load(a, env, err);
+        if (cfg == null) return BAD_CONFIG;
+        String wanted = route;
+        if (wanted != null && cfg.routes().stream().noneMatch(r -> r.name().equals(wanted))) {
+            String names = cfg.routes().stream().map(r -> r.name()).collect(java.util.stream.Collectors.joining(", "));
+            err.println("model-egress: no route named " + route + " (routes: " + names + ")");
+            return BAD_CONFIG;
+        }
+        Transport transport = Transport.best();
+        io.netty.channel.EventLoopGroup group = transport.newGroup(1, "egress-doctor");
+        try {
+            io.modelegress.server.doctor.DoctorReport report =
+                    new io.modelegress.server.doctor.Doctor(cfg, env, transport, group).check(route);
+            out.print(a.json() ? Json.write(report.json()) + "\n" : report.table());
+            return report.ok() ? OK : FAILED;
+        } catch (Exception e) {
+            err.println("model-egress: doctor could not run: " + e.getMessage());
+            return FAILED;
+        } finally {
+            group.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS).awaitUninterruptibly();
         }
     }
 
@@ -155,6 +187,7 @@ public final class Main {
                 "  (none)                          run the sidecar (config: --config, $MODEL_EGRESS_CONFIG, or the embedded default)",
                 "  check-config --config FILE      validate a config; exit 0 valid, 2 invalid",
                 "  explain-proxy [--json] URL      the proxy decision for URL (config + environment) and why",
+                "  doctor [--json] [--route NAME]  diagnose the network path to every upstream; exit 0 all pass, 1 a check failed",
                 "  --version                       print the version",
                 "  --help                          this text",
                 "");

@@ -1,0 +1,124 @@
+package io.modelegress.server.doctor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.modelegress.server.server.MainTestAccess;
+import io.modelegress.server.testing.BlackHole;
+import io.modelegress.server.testing.FaultServer;
+import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestUpstream;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** doctor as an operator runs it: through the CLI (exit codes, table, JSON) and the admin port. */
+class DoctorTest {
+    @TempDir
+    Path dir;
+
+    private MainTestAccess.Result doctor(String yaml, Map<String, String> env, String... extra) throws Exception {
+        Path f = Files.writeString(dir.resolve("egress.yaml"), "proxy: { use_environment: false }\n" + yaml);
+        String[] args = new String[extra.length + 3];
+        args[0] = "doctor";
+        args[1] = "--config";
+        args[2] = f.toString();
+        System.arraycopy(extra, 0, args, 3, extra.length);
+        return MainTestAccess.run(env, args);
+    }
+
+    @Test
+    void aHealthyTlsUpstreamPassesEveryStepWithCertificateDetails() throws Exception {
+        X509Bundle ca = new CertificateBuilder().subject("CN=doctor CA").setIsCertificateAuthority(true)
+                .algorithm(CertificateBuilder.Algorithm.ecp256).buildSelfSigned();
+        X509Bundle leaf = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
+                .algorithm(CertificateBuilder.Algorithm.ecp256).buildIssuedBy(ca);
+        Files.writeString(dir.resolve("ca.pem"), ca.getCertificatePEM());
+        try (TestUpstream up = new TestUpstream(SslContextBuilder.forServer(leaf.toKeyManagerFactory()).build())) {
+            up.script(TestUpstream.json(200, "{\"data\":[]}"));
+            MainTestAccess.Result r = doctor("tls: { ca_bundle: " + dir.resolve("ca.pem") + " }\n"
+                    + "upstreams:\n  secure:\n    url: https://localhost:" + up.port() + "\n"
+                    + "    auth: { header: Authorization, value: \"Bearer ${KEY}\" }\n"
+                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [secure] }\n", Map.of("KEY", "sk-doctor"));
+            assertEquals(0, r.code(), r.out() + r.err());
+            for (String step : new String[] {"proxy    ok", "dns      ok", "tcp      ok", "tls      ok", "http     ok"}) {
+                assertTrue(r.out().contains(step), step + " in:\n" + r.out());
+            }
+            assertTrue(r.out().contains("certificate CN=localhost issued by CN=doctor CA"), r.out());
+            assertTrue(r.out().contains("GET /v1/models -> 200 OK"), r.out());
+            assertEquals("Bearer sk-doctor", up.take().header("authorization"), "the probe carries the real credential");
+            assertFalse(r.out().contains("sk-doctor"));
+        }
+    }
+
+    @Test
+    void a401MeansTheNetworkWorksAndTheKeyDoesNot() throws Exception {
+        try (TestUpstream up = new TestUpstream()) {
+            up.script(TestUpstream.json(401, "{\"error\":{\"message\":\"Incorrect API key\"}}"));
+            MainTestAccess.Result r = doctor("upstreams:\n  openai:\n    url: " + up.url()
+                    + "\n    auth: { header: Authorization, value: \"Bearer ${OPENAI_API_KEY}\" }\n"
+                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [openai] }\n", Map.of("OPENAI_API_KEY", "sk-wrong"));
+            assertEquals(1, r.code());
+            assertTrue(r.out().contains("the network path works; the credential was refused"), r.out());
+            assertTrue(r.out().contains("hint: 401 from 127.0.0.1: the network works, the key does not; check the credential of upstream \"openai\" (Authorization value from ${OPENAI_API_KEY})"), r.out());
+        }
+    }
+
+    @Test
+    void a407FromTheProxyGetsTheCredentialsHint() throws Exception {
+        try (FaultServer proxy = FaultServer.replying("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")) {
+            MainTestAccess.Result r = doctor("upstreams:\n  openai:\n    url: https://api.example.test\n"
+                    + "    proxy: http://127.0.0.1:" + proxy.port() + "\n"
+                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [openai] }\n", Map.of(), "--json");
+            assertEquals(1, r.code());
+            assertTrue(r.out().startsWith("{\"ok\":false,"), r.out());
+            assertTrue(r.out().contains("\"step\":\"connect\",\"status\":\"fail\""), r.out());
+            assertTrue(r.out().contains("\"hint\":\"407 from 127.0.0.1:" + proxy.port() + "; set proxy credentials (proxy.https or HTTPS_PROXY user:pass)\""), r.out());
+        }
+    }
+
+    @Test
+    void aBlackHoleFailsAtTheConnectLimitSoDoctorNeverHangs() throws Exception {
+        try (BlackHole hole = new BlackHole()) {
+            long t0 = System.nanoTime();
+            MainTestAccess.Result r = doctor("timeouts: { connect: 300ms }\nupstreams:\n  x:\n    url: http://127.0.0.1:" + hole.port()
+                    + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [x] }\n", Map.of());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(1, r.code());
+            assertTrue(r.out().contains("[upstream_connect_timeout] connect to 127.0.0.1:" + hole.port()), r.out());
+            assertTrue(ms < 5000, "doctor took " + ms + "ms");
+        }
+    }
+
+    @Test
+    void routeFilterAndBadConfigExitCodes() throws Exception {
+        try (TestUpstream a = new TestUpstream()) {
+            String yaml = "upstreams:\n  a:\n    url: " + a.url() + "\n  dead:\n    url: http://127.0.0.1:1\n"
+                    + "routes:\n  - { name: ra, prefix: /v1, upstreams: [a] }\n  - { name: rd, prefix: /d, upstreams: [dead] }\n";
+            assertEquals(1, doctor(yaml, Map.of()).code(), "the dead upstream fails the whole run");
+            MainTestAccess.Result only = doctor(yaml, Map.of(), "--route", "ra");
+            assertEquals(0, only.code(), only.out());
+            assertFalse(only.out().contains("upstream dead"));
+            assertEquals(2, doctor(yaml, Map.of(), "--route", "nope").code());
+            assertEquals(2, doctor("upstreams: [", Map.of()).code());
+        }
+    }
+
+    @Test
+    void theAdminPortServesTheSameReport() throws Exception {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
+                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+            var r = Http.get(s.adminUrl() + "/debug/doctor");
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("\"ok\" : true"), r.body());
+            assertTrue(r.body().contains("\"step\" : \"http\""), r.body());
+        }
+    }
+}
