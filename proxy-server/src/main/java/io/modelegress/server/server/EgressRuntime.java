@@ -35,7 +35,8 @@ public final class EgressRuntime {
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
-                         Ticker ticker, io.netty.channel.EventLoopGroup timers) throws Exception {
+                         Ticker ticker, io.netty.channel.EventLoopGroup timers,
+                         io.netty.channel.group.ChannelGroup upstreamChannels) throws Exception {
         this.transport = transport;
         this.timers = timers;
         this.config = config;
@@ -43,7 +44,7 @@ public final class EgressRuntime {
         this.proxies = new ProxyPlanner(config, env);
         this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
         SslContext ssl = TlsContexts.client(config.tls().caBundle());
-        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl));
+        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl), upstreamChannels);
         this.metrics = metrics;
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());

@@ -37,6 +37,8 @@ public final class EgressServer implements AutoCloseable {
     private final EgressMetrics metrics = new EgressMetrics();
     private final AtomicReference<EgressRuntime> runtime = new AtomicReference<>();
     private final Drain drain = new Drain();
+    private final io.netty.channel.group.ChannelGroup upstreamChannels =
+            new io.netty.channel.group.DefaultChannelGroup("upstreams", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final Map<String, String> env;
     private final Path configFile;
     private final EventLoopGroup boss;
@@ -67,7 +69,7 @@ public final class EgressServer implements AutoCloseable {
     }
 
     private EgressRuntime newRuntime(EgressConfig config) throws Exception {
-        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers);
+        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels);
     }
 
     public EgressServer start() throws Exception {
@@ -158,6 +160,7 @@ public final class EgressServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         drain.closeAgentConnections();
+        upstreamChannels.close().awaitUninterruptibly();
         if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();

@@ -28,14 +28,17 @@ public final class ConnectionPool {
     private static final String IDLE = "pool-idle";
 
     private final UpstreamConnector connector;
+    /** Every upstream connection, pooled or leased, so a stop can close them all (closed ones drop out by themselves). */
+    private final io.netty.channel.group.ChannelGroup all;
     private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
         @Override
         protected Map<String, ArrayDeque<Channel>> initialValue() { return new HashMap<>(); }
     };
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
 
-    public ConnectionPool(UpstreamConnector connector) {
+    public ConnectionPool(UpstreamConnector connector, io.netty.channel.group.ChannelGroup all) {
         this.connector = connector;
+        this.all = all;
     }
 
     /** A connection lent to one exchange; {@code reused} tells a stale keep-alive connection from a fresh one. */
@@ -77,6 +80,7 @@ public final class ConnectionPool {
                 return;
             }
             Channel ch = (Channel) f.getNow();
+            all.add(ch);
             c.opened.incrementAndGet();
             c.active.incrementAndGet();
             ch.pipeline().addLast(HandlerNames.POOL_WATCH, new Watch(key, c));

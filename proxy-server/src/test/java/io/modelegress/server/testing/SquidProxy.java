@@ -145,8 +145,15 @@ public final class SquidProxy implements AutoCloseable {
         try {
             Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(50)).until(() -> until.test(accessLog()));
         } catch (ConditionTimeoutException e) {
+            String sockets;
+            try {
+                Process p = new ProcessBuilder("ss", "-tnp").redirectErrorStream(true).start();
+                sockets = new String(p.getInputStream().readAllBytes());
+            } catch (Exception x) {
+                sockets = x.toString();
+            }
             throw new AssertionError("squid's access log did not show what was expected within " + limit + ":\n"
-                    + String.join("\n", lines(dir.resolve("access.log"))));
+                    + String.join("\n", lines(dir.resolve("access.log"))) + "\nsockets:\n" + sockets);
         }
         return accessLog();
     }
