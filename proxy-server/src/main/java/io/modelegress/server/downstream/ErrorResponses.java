@@ -54,6 +54,31 @@ public final class ErrorResponses {
         return response(alloc, dialect, new EgressException(code, message), requestId, 0, keepAlive);
     }
 
+    /**
+     * Ends an exchange with our own error, whatever was sent so far: the JSON answer before the commit point; after
+     * it, an SSE error event then the end of the stream; a plain body cut mid-way closes the connection, so the
+     * client sees a truncated response at once. Returns the bytes written.
+     */
+    public static int answer(io.netty.channel.ChannelHandlerContext down, Dialect dialect, EgressException e, String requestId,
+                             int attempts, boolean keepAlive, boolean committed, boolean sse) {
+        if (!committed) {
+            FullHttpResponse resp = response(down.alloc(), dialect, e, requestId, attempts, keepAlive);
+            int n = resp.content().readableBytes();
+            var f = down.writeAndFlush(resp);
+            if (!keepAlive) f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            return n;
+        }
+        if (sse) {
+            HttpContent event = sseEvent(down.alloc(), dialect, e);
+            int n = event.content().readableBytes();
+            down.write(event);
+            down.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+            return n;
+        }
+        down.close();
+        return 0;
+    }
+
     /** The SSE error event for a stream that already started. */
     public static HttpContent sseEvent(ByteBufAllocator alloc, Dialect dialect, EgressException e) {
         byte[] b = ErrorBodies.sseEvent(dialect, e.code(), e.describe()).getBytes(StandardCharsets.UTF_8);

@@ -18,12 +18,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.ScheduledFuture;
-import io.modelegress.core.breaker.CircuitBreaker;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.RetryAfter;
 import io.modelegress.core.retry.RetryDecision;
@@ -31,17 +26,13 @@ import io.modelegress.core.retry.RetryPolicy;
 import io.modelegress.core.retry.SseErrorEvent;
 import io.modelegress.core.retry.UpstreamErrorBody;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.modelegress.core.ratelimit.Admission;
 import io.modelegress.core.ratelimit.Permit;
 import io.modelegress.core.ratelimit.Rejection;
 import io.modelegress.core.ratelimit.Ticket;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.ratelimit.TokenEstimator;
 import io.netty.buffer.ByteBufInputStream;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One agent request from routing to the last byte: picks the upstream, leases a connection, sends the buffered
@@ -60,18 +51,11 @@ public final class Exchange {
     private int targetIndex;
     private ConnectionPool.Lease lease;
     private ResponseRelay relay;
-    private ScheduledFuture<?> deadlineTimer;
-    private ScheduledFuture<?> phaseTimer;
+    private final ExchangeTimers timers;
     private boolean finished;
     private boolean staleRetried;
     private RetryPolicy policy;
-    private UpstreamState current;
-    private boolean attemptOpen;
-    private boolean retryPermit;
-    private boolean nextIsBudgetedRetry;
-    private ScheduledFuture<?> retryTimer;
-    private ScheduledFuture<?> sdkTimer;
-    private Permit permit;
+    private final AttemptLedger ledger = new AttemptLedger();
     private Ticket queued;
     private TokenCount estimate;
 
@@ -83,6 +67,7 @@ public final class Exchange {
         this.rc = rc;
         this.keepAlive = keepAlive;
         this.onDone = onDone;
+        this.timers = new ExchangeTimers(down.executor(), () -> finished);
     }
 
     public RequestContext context() { return rc; }
@@ -93,22 +78,21 @@ public final class Exchange {
 
     EgressRuntime runtime() { return rt; }
 
-    UpstreamState currentState() { return current; }
+    UpstreamState currentState() { return ledger.current(); }
 
     boolean keepAlive() { return keepAlive; }
 
     public void start() {
-        deadlineTimer = down.executor().schedule(() -> fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED,
-                        "the request did not complete within " + Durations.format(rc.deadline.budget()) + " ("
-                                + rc.deadline.source() + "); last upstream " + rc.upstream)),
-                rc.deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        timers.deadline(rc.deadline.remainingNanos(), () -> fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED,
+                "the request did not complete within " + Durations.format(rc.deadline.budget()) + " ("
+                        + rc.deadline.source() + "); last upstream " + rc.upstream)));
         if (rc.headersLimit != null) {
-            sdkTimer = down.executor().schedule(() -> {
+            timers.sdkLimit(rc.headersLimit.toNanos(), () -> {
                 if (!rc.committed) {
                     fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED, "no response from upstream "
                             + rc.upstream + " before " + rc.headersLimitSource + " would give up"));
                 }
-            }, rc.headersLimit.toNanos(), TimeUnit.NANOSECONDS);
+            });
         }
         policy = rt.policy(rc.route);
         attempt(false);
@@ -119,20 +103,13 @@ public final class Exchange {
         EgressConfig cfg = rt.config();
         if (!forceFresh) {
             // Upstreams whose breaker refuses are skipped: their requests go to the next one, in milliseconds.
-            List<RouteTarget> targets = rc.route.upstreams();
-            while (targetIndex < targets.size() && !rt.upstream(targets.get(targetIndex).upstream()).breaker.tryAcquire()) {
-                targetIndex++;
-            }
-            if (targetIndex >= targets.size()) {
-                fail(unavailable());
+            targetIndex = RouteTargets.acquireFrom(rt, rc.route, targetIndex);
+            if (targetIndex < 0) {
+                fail(RouteTargets.unavailable(rt, rc.route));
                 return;
             }
-            current = rt.upstream(targets.get(targetIndex).upstream());
             rc.attempts++;
-            current.budget.onRequestStart();
-            attemptOpen = true;
-            retryPermit = nextIsBudgetedRetry;
-            nextIsBudgetedRetry = false;
+            ledger.begin(rt.upstream(rc.route.upstreams().get(targetIndex).upstream()));
         }
         RouteTarget target = rc.route.upstreams().get(targetIndex);
         UpstreamSettings u = cfg.upstream(target.upstream());
@@ -145,7 +122,7 @@ public final class Exchange {
                 return;
             }
         }
-        if (!forceFresh && permit == null) {
+        if (!forceFresh && !ledger.hasPermit()) {
             admit(target);
             return;
         }
@@ -154,39 +131,29 @@ public final class Exchange {
 
     /** Asks the upstream's limiter for a start: now, after a wait in its queue, or a 429 at once. */
     private void admit(RouteTarget target) {
+        UpstreamState state = ledger.current();
         if (estimate == null) {
-            estimate = current.countsTokens
+            estimate = state.countsTokens
                     ? new TokenEstimator().estimate(new ByteBufInputStream(request.content().duplicate()))
                     : TokenCount.of(0, 0);
         }
-        long deadlineNanos = rt.ticker().nanos() + rc.deadline.remainingNanos();
-        Admission a = current.limiter.submit(estimate, deadlineNanos);
-        if (a instanceof Admission.Granted) {
-            permit = ((Admission.Granted) a).permit();
-            connect(false, target, rt.config().upstream(target.upstream()));
-        } else if (a instanceof Admission.Rejected) {
-            rateLimited(((Admission.Rejected) a).rejection());
-        } else {
-            queued = ((Admission.Queued) a).ticket();
-            long since = System.nanoTime();
-            queued.outcome().whenCompleteAsync((outcome, err) -> {
-                queued = null;
-                rc.queueWaitNanos += System.nanoTime() - since;
-                rt.metrics().queueWait(rc.upstream, System.nanoTime() - since);
-                if (finished) {
-                    if (outcome instanceof Admission.Granted) ((Admission.Granted) outcome).permit().release();
-                    return;
-                }
-                if (outcome instanceof Admission.Granted) {
-                    permit = ((Admission.Granted) outcome).permit();
-                    connect(false, target, rt.config().upstream(target.upstream()));
-                } else if (outcome instanceof Admission.Rejected) {
-                    rateLimited(((Admission.Rejected) outcome).rejection());
-                } else {
-                    fail(new EgressException(ErrorCode.INTERNAL_ERROR, "rate limiter failed: " + err));
-                }
-            }, down.executor());
-        }
+        queued = LimiterGate.submit(state.limiter, estimate, rt.ticker().nanos() + rc.deadline.remainingNanos(),
+                down.executor(), () -> finished, waited -> {
+                    queued = null;
+                    rc.queueWaitNanos += waited;
+                    rt.metrics().queueWait(rc.upstream, waited);
+                }, new LimiterGate.Answer() {
+                    @Override
+                    public void granted(Permit permit) {
+                        ledger.granted(permit);
+                        connect(false, target, rt.config().upstream(target.upstream()));
+                    }
+
+                    @Override
+                    public void rejected(Rejection rejection) {
+                        rateLimited(rejection);
+                    }
+                });
     }
 
     private void rateLimited(Rejection r) {
@@ -239,19 +206,9 @@ public final class Exchange {
     }
 
     /** Arms the one phase timer (response headers, first token or stream idle); a deadline-capped limit fails as such. */
-    void schedulePhase(Deadline.Limit limit, Runnable onFire) {
-        cancelPhase();
-        phaseTimer = down.executor().schedule(() -> {
-            if (!finished) onFire.run();
-        }, limit.nanos(), TimeUnit.NANOSECONDS);
-    }
+    void schedulePhase(Deadline.Limit limit, Runnable onFire) { timers.phase(limit, onFire); }
 
-    void cancelPhase() {
-        if (phaseTimer != null) {
-            phaseTimer.cancel(false);
-            phaseTimer = null;
-        }
-    }
+    void cancelPhase() { timers.cancelPhase(); }
 
     /** A limit fired: named after the phase, or the whole deadline when that was the tighter one. */
     EgressException timeout(ErrorCode phaseCode, Deadline.Limit l, String what) {
@@ -316,19 +273,19 @@ public final class Exchange {
     private RetryDecision decide(AttemptOutcome o) {
         endAttempt(o);
         rt.metrics().attempt(rc.upstream, o.metricTag());
-        boolean hasNext = nextAdmitted(targetIndex + 1);
+        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc.route, targetIndex + 1);
         RetryDecision d = policy.decide(o, rc.attempts, hasNext, rc.deadline.remainingNanos(),
-                current.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
+                ledger.current().budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {
             case RETRY_SAME:
                 rt.metrics().retry(o.metricTag());
-                nextIsBudgetedRetry = true;
-                scheduleRetry(d.delayNanos());
+                ledger.retryPermitted();
+                timers.retry(d.delayNanos(), () -> attempt(false));
                 break;
             case NEXT_UPSTREAM:
                 rt.metrics().retry("fallback");
                 targetIndex++;
-                scheduleRetry(d.delayNanos());
+                timers.retry(d.delayNanos(), () -> attempt(false));
                 break;
             default:
                 rt.metrics().retryStopped(rc.upstream, d.stopReason().tag());
@@ -336,55 +293,9 @@ public final class Exchange {
         return d;
     }
 
-    private void scheduleRetry(long delayNanos) {
-        if (delayNanos <= 0) {
-            down.executor().execute(() -> attempt(false));
-            return;
-        }
-        retryTimer = down.executor().schedule(() -> {
-            retryTimer = null;
-            attempt(false);
-        }, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private boolean nextAdmitted(int from) {
-        List<RouteTarget> targets = rc.route.upstreams();
-        for (int i = from; i < targets.size(); i++) {
-            if (rt.upstream(targets.get(i).upstream()).breaker.state() != CircuitBreaker.State.OPEN) return true;
-        }
-        return false;
-    }
-
-    /** Every upstream of the route is ejected: fail at once, and say when the first one is probed again. */
-    private EgressException unavailable() {
-        Duration soonest = null;
-        StringBuilder states = new StringBuilder();
-        for (RouteTarget t : rc.route.upstreams()) {
-            Duration open = rt.upstream(t.upstream()).breaker.remainingOpen();
-            if (soonest == null || open.compareTo(soonest) < 0) soonest = open;
-            if (states.length() > 0) states.append(", ");
-            states.append(t.upstream()).append(" (ejected for ").append(Durations.format(open)).append(')');
-        }
-        return new EgressException(ErrorCode.UPSTREAM_UNAVAILABLE, "every upstream of route \"" + rc.routeName()
-                + "\" is ejected by its circuit breaker after repeated failures: " + states,
-                soonest == null || soonest.isZero() ? Duration.ofSeconds(1) : soonest, null);
-    }
-
-    /** Closes the books on the running attempt: budget, breaker, and the retry permit it held. */
+    /** Closes the books on the running attempt: limiter permit, budget, breaker. */
     private void endAttempt(AttemptOutcome o) {
-        if (permit != null) {
-            permit.release(relay == null ? null : relay.usage());
-            permit = null;
-        }
-        if (!attemptOpen) return;
-        attemptOpen = false;
-        current.budget.onRequestEnd();
-        if (retryPermit) {
-            current.budget.onRetryEnd();
-            retryPermit = false;
-        }
-        if (o == null) current.breaker.onIgnored();
-        else current.breaker.onOutcome(o);
+        ledger.end(o, relay == null ? null : relay.usage());
     }
 
     /** After a retryable answer was read whole: the connection is clean and goes back to the pool. */
@@ -403,7 +314,7 @@ public final class Exchange {
         if (finished) return;
         finished = true;
         cancelTimers();
-        if (attemptOpen) {
+        if (ledger.isOpen()) {
             rt.metrics().attempt(rc.upstream, "ok");
             endAttempt(AttemptOutcome.status(rc.status));
         }
@@ -427,19 +338,8 @@ public final class Exchange {
         boolean committed = relay != null && relay.committed();
         boolean sse = relay != null && relay.isSse();
         dropLease();
-        if (!committed) {
-            rc.status = e.code().status();
-            var resp = ErrorResponses.response(down.alloc(), rc.dialect(), e, rc.requestId, rc.attempts, keepAlive);
-            rc.bytesOut += resp.content().readableBytes();
-            var f = down.writeAndFlush(resp);
-            if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
-        } else if (sse) {
-            down.write(ErrorResponses.sseEvent(down.alloc(), rc.dialect(), e));
-            down.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        } else {
-            // A plain body cut mid-way: close, so the client sees a truncated response at once.
-            down.close();
-        }
+        if (!committed) rc.status = e.code().status();
+        rc.bytesOut += ErrorResponses.answer(down, rc.dialect(), e, rc.requestId, rc.attempts, keepAlive, committed, sse);
         end("error");
     }
 
@@ -472,22 +372,12 @@ public final class Exchange {
     }
 
     private void cancelTimers() {
-        cancelPhase();
+        timers.cancelAll();
         if (queued != null && !queued.cancel()) {
             // Granted while we were finishing: the completion above releases it.
             queued = null;
         }
-        if (deadlineTimer != null) deadlineTimer.cancel(false);
-        if (sdkTimer != null) sdkTimer.cancel(false);
-        if (retryTimer != null) {
-            retryTimer.cancel(false);
-            retryTimer = null;
-        }
-        if (nextIsBudgetedRetry && current != null) {
-            // A retry was granted a budget permit but never started: give it back.
-            current.budget.onRetryEnd();
-            nextIsBudgetedRetry = false;
-        }
+        ledger.abandonPendingRetry();
     }
 
     private void end(String outcome) {
