@@ -48,7 +48,7 @@ final class ConfigMapper {
         RetrySettings retry = retry(root.sub("retry"));
         Map<String, UpstreamSettings> upstreams = upstreams();
         List<RouteSettings> routes = routes(upstreams, root.config.getConfig("retry"));
-        return new EgressConfig(source, server, proxy, new TlsSettings(ca == null ? null : Path.of(ca)), dns,
+        return new EgressConfig(source, server, proxy, proxyAuth(root.sub("proxy").sub("auth")), new TlsSettings(ca == null ? null : Path.of(ca)), dns,
                 timeouts, retry, upstreams, routes);
     }
 
@@ -84,6 +84,27 @@ final class ConfigMapper {
             s.problem(key, msg.startsWith("proxy." + key) ? msg.substring(msg.indexOf(':') + 1).trim() : msg);
         }
         return p;
+    }
+
+    private static ProxyCredentials proxyAuth(Section s) {
+        String user = s.string("username");
+        String password = s.string("password");
+        String file = s.string("password_file");
+        if (user == null) {
+            if (password != null || file != null) s.problem("username", "missing (expected: a user name when a password is set)");
+            return ProxyCredentials.NONE;
+        }
+        if (password != null && file != null) {
+            s.problem("password_file", "set together with password (expected: one of password or password_file)");
+        }
+        if (file != null) {
+            try {
+                password = Files.readString(Path.of(file)).strip();
+            } catch (java.io.IOException e) {
+                s.problem("password_file", "\"" + file + "\" cannot be read (expected: a readable file holding the password)");
+            }
+        }
+        return new ProxyCredentials(user, password == null ? "" : password);
     }
 
     private static DnsSettings dns(Section s) {

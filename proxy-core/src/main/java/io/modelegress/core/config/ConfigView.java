@@ -22,7 +22,8 @@ public final class ConfigView {
                 "idle_timeout", str(s.idleTimeout()), "request_read_timeout", str(s.requestReadTimeout()),
                 "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout())));
         root.put("proxy", map("use_environment", c.proxy().useEnvironment(), "https", mask(c.proxy().https(), maskProxy),
-                "http", mask(c.proxy().http(), maskProxy), "no_proxy", c.proxy().noProxy()));
+                "http", mask(c.proxy().http(), maskProxy), "no_proxy", c.proxy().noProxy(),
+                "auth", c.proxyAuth().present() ? map("username", c.proxyAuth().username(), "password", "<redacted>") : null));
         root.put("tls", map("ca_bundle", c.tls().caBundle() == null ? null : c.tls().caBundle().toString()));
         root.put("dns", map("servers", c.dns().servers().stream().map(HostPort::toString).toList(), "hosts", c.dns().hosts()));
         root.put("timeouts", timeouts(c.timeouts()));

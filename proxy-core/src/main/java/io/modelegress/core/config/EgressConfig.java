@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The whole effective configuration: immutable, validated, loaded once by {@link ConfigLoader}. */
-public record EgressConfig(String source, ServerSettings server, ProxySettings proxy, TlsSettings tls,
+public record EgressConfig(String source, ServerSettings server, ProxySettings proxy, ProxyCredentials proxyAuth, TlsSettings tls,
                            DnsSettings dns, Timeouts timeouts, RetrySettings retry,
                            Map<String, UpstreamSettings> upstreams, List<RouteSettings> routes) {
     public EgressConfig {

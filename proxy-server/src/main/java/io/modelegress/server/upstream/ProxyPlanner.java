@@ -1,6 +1,7 @@
 package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.EgressConfig;
+import io.modelegress.core.config.ProxyCredentials;
 import io.modelegress.core.config.UpstreamSettings;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
@@ -29,7 +30,7 @@ public final class ProxyPlanner {
         for (UpstreamSettings u : config.upstreams().values()) {
             ProxyDecision d = resolver.resolve(UpstreamProxy.parse(u.name(), u.proxy()), u.url().getScheme(), u.host(), u.port());
             decisions.put(u.name(), d);
-            if (d.proxy() != null && !d.failed()) hops.put(u.name(), hop(d.proxy()));
+            if (d.proxy() != null && !d.failed()) hops.put(u.name(), hop(d.proxy(), config.proxyAuth()));
         }
     }
 
@@ -71,7 +72,7 @@ public final class ProxyPlanner {
         if (d == null) d = resolver.resolve(scheme, u.getHost(), port);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("url", url);
-        out.put("proxy", d.proxy() == null || d.failed() ? null : d.proxy().masked());
+        out.put("proxy", d.proxy() == null || d.failed() ? null : hop(d.proxy(), config.proxyAuth()).masked());
         out.put("reason", d.reason());
         if (upstream != null) out.put("upstream", upstream);
         if (d.failed()) out.put("failed", true);
@@ -81,7 +82,12 @@ public final class ProxyPlanner {
     /** A proxy URL with its password hidden, even when it does not parse. */
     public String mask(String proxyUrl) { return ProxyUrl.redactCredentials(proxyUrl); }
 
-    private static ProxyHop hop(ProxyUrl p) {
+    /** A proxy URL without userinfo takes {@code proxy.auth}'s credentials, if any. */
+    private static ProxyHop hop(ProxyUrl p, ProxyCredentials auth) {
+        if (p.username() == null && auth.present()) {
+            String masked = p.scheme().text() + "://" + auth.username() + ":***@" + p.authority();
+            return new ProxyHop(p.scheme().text(), p.host(), p.port(), auth.username(), auth.password(), masked);
+        }
         return new ProxyHop(p.scheme().text(), p.host(), p.port(), p.username(), p.password(), p.masked());
     }
 }

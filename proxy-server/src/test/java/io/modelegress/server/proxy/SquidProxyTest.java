@@ -103,6 +103,26 @@ class SquidProxyTest {
     }
 
     @Test
+    void proxyCredentialsCanComeFromAMountedFileInsteadOfTheUrl(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path secret = java.nio.file.Files.writeString(dir.resolve("proxy-password"), PASSWORD + "\n");
+        String bare = "http://127.0.0.1:" + squid.port();
+        String proxy = "proxy: { use_environment: false, https: \"" + bare + "\", http: \"" + bare + "\","
+                + " auth: { username: " + USER + ", password_file: \"" + secret + "\" } }\n";
+        try (TestUpstream api = new TestUpstream(upstreamTls); TestUpstream plain = new TestUpstream()) {
+            api.script(TestUpstream.json(200, "{}"));
+            try (Sidecar s = Sidecar.start(config(proxy, Map.of("api", "https://api.test:" + api.port(),
+                    "plain", "http://plain.test:" + plain.port())))) {
+                assertEquals(200, Http.get(s.url() + "/api/v1/models").statusCode(), "CONNECT with the file's password");
+                assertEquals(200, Http.get(s.url() + "/plain/v1/models").statusCode(), "absolute-form with the file's password");
+                String explained = Http.get(s.adminUrl() + "/debug/proxy?url=https://api.test:" + api.port()).body();
+                assertTrue(explained.contains(USER + ":***@127.0.0.1:" + squid.port()), explained);
+                assertFalse(explained.contains(PASSWORD) || Http.get(s.adminUrl() + "/config").body().contains(PASSWORD));
+            }
+        }
+    }
+
+    @Test
     void sendsAPlainHttpUpstreamToSquidInAbsoluteForm() throws Exception {
         try (TestUpstream plain = new TestUpstream()) {
             try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), Map.of("plain", "http://plain.test:" + plain.port())))) {
