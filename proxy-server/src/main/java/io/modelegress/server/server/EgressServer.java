@@ -147,7 +147,7 @@ public final class EgressServer implements AutoCloseable {
         ServerSettings s = runtime.get().config().server();
         try {
             if (!s.shutdownDelay().isZero()) {
-                LOG.info("shutting down: not ready; closing the agent port in {}", s.shutdownDelay());
+                LOG.info("shutting down: not ready; closing the agent port in {}", io.modelegress.core.time.Durations.format(s.shutdownDelay()));
                 Thread.sleep(s.shutdownDelay().toMillis()); // deliberate: let probes and load balancers see not-ready
             }
             if (agentChannel != null) agentChannel.close().awaitUninterruptibly();
