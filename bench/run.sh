@@ -364,11 +364,15 @@ phase_sse() {
   out "| path | first byte p50 ms | p99 ms | last byte p50 ms | p99 ms | +first p50 vs direct | vs nginx | +last p50 vs direct | vs nginx | events/stream | failures |"
   out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for target in direct nginx sidecar; do
-    local d1 n1 d2 n2
-    d1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[direct,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
-    n1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[nginx,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
-    d2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[direct,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
-    n2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[nginx,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    local d1="" n1="" d2="" n2=""
+    if [[ $target != direct ]]; then
+      d1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[direct,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      d2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[direct,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    fi
+    if [[ $target == sidecar ]]; then
+      n1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[nginx,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      n2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[nginx,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    fi
     out "| $target | $(ms "${S[$target,ttfb_p50_us]:-0}") | $(ms "${S[$target,ttfb_p99_us]:-0}") | $(ms "${S[$target,ttlb_p50_us]:-0}") | $(ms "${S[$target,ttlb_p99_us]:-0}") | $d1 | $n1 | $d2 | $n2 | ${S[$target,min_events]:-?} | ${S[$target,failures]:-?} |"
   done
 }
@@ -397,7 +401,9 @@ phase_scale() {
   wait "$hold" || true
   local summary; summary=$(grep '^HOLD' "$OUT/hold.log" || echo "HOLD (no summary: see hold.log)")
   log "$summary"
-  local after; after=$(rss_kib "$SIDECAR_PID") foreign; foreign=$(foreign_pct)
+  local after foreign
+  after=$(rss_kib "$SIDECAR_PID")
+  foreign=$(foreign_pct)
   out ""
   out "### Scale: $STREAMS concurrent SSE streams (one event a second for ${HOLD_SECONDS} s) through the sidecar"
   out ""

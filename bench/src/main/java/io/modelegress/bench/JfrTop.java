@@ -38,6 +38,7 @@ public final class JfrTop {
         Map<String, Long> byThread = new HashMap<>();
         Map<String, Long> allocByClass = new HashMap<>();
         Map<String, Long> allocBySite = new HashMap<>();
+        Map<String, Long> allocByProject = new HashMap<>();
         long samples = 0;
         long allocBytes = 0;
         long gcCount = 0;
@@ -45,7 +46,11 @@ public final class JfrTop {
         Duration gcLongest = Duration.ZERO;
         Map<String, Long> gcByName = new HashMap<>();
 
-        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+        List<RecordedEvent> events = new java.util.ArrayList<>(RecordingFile.readAllEvents(file));
+        events.sort(java.util.Comparator.comparing(RecordedEvent::getStartTime));
+        // A thread's first allocation sample weighs everything it allocated before the recording started: skip it.
+        Set<Long> allocatingThreads = new HashSet<>();
+        for (RecordedEvent e : events) {
             String type = e.getEventType().getName();
             switch (type) {
                 case "jdk.ExecutionSample" -> {
@@ -60,13 +65,16 @@ public final class JfrTop {
                     for (RecordedFrame f : frames) if (seen.add(name(f))) total.merge(name(f), 1L, Long::sum);
                 }
                 case "jdk.ObjectAllocationSample" -> {
+                    if (e.getThread("eventThread") == null || allocatingThreads.add(e.getThread("eventThread").getId())) continue;
+                    String cls = e.getClass("objectClass").getName();
+                    if (cls.startsWith("jdk.jfr.")) continue; // the recorder's own
                     long w = e.getLong("weight");
                     allocBytes += w;
-                    String cls = e.getClass("objectClass").getName();
                     allocByClass.merge(cls, w, Long::sum);
                     List<RecordedFrame> frames = frames(e.getStackTrace());
                     String site = frames.isEmpty() ? "?" : firstInteresting(frames);
                     allocBySite.merge(cls + " <- " + site, w, Long::sum);
+                    allocByProject.merge(firstProjectFrame(frames), w, Long::sum);
                 }
                 case "jdk.GarbageCollection" -> {
                     gcCount++;
@@ -89,6 +97,8 @@ public final class JfrTop {
         print(allocByClass, allocBytes, 15, "bytes");
         System.out.printf(Locale.ROOT, "%n== Allocation by class <- first project/codec frame ==%n");
         print(allocBySite, allocBytes, top, "bytes");
+        System.out.printf(Locale.ROOT, "%n== Allocation by the first io.modelegress frame on the stack (Netty's own when none) ==%n");
+        print(allocByProject, allocBytes, 20, "bytes");
         System.out.printf(Locale.ROOT, "%n== GC: %d collections %s, total pause %.1f ms, longest %.2f ms ==%n", gcCount, gcByName,
                 gcTotal.toNanos() / 1e6, gcLongest.toNanos() / 1e6);
     }
@@ -111,6 +121,14 @@ public final class JfrTop {
             return n;
         }
         return name(frames.get(0));
+    }
+
+    private static String firstProjectFrame(List<RecordedFrame> frames) {
+        for (RecordedFrame f : frames) {
+            String n = name(f);
+            if (n.startsWith("io.modelegress.")) return n;
+        }
+        return "(no project frame: Netty codec, transport or pool)";
     }
 
     private static String threadGroup(String thread) {
