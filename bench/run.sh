@@ -401,7 +401,8 @@ phase_scale() {
   wait "$hold" || true
   local summary; summary=$(grep '^HOLD' "$OUT/hold.log" || echo "HOLD (no summary: see hold.log)")
   log "$summary"
-  local after foreign
+  local after foreign open_cell="never all open at once"
+  [[ -n "$at_open" ]] && open_cell="$(mib "$at_open") MiB"
   after=$(rss_kib "$SIDECAR_PID")
   foreign=$(foreign_pct)
   out ""
@@ -411,7 +412,7 @@ phase_scale() {
   ((STREAMS == STREAMS_ASKED)) || out ""
   out "| sidecar RSS before | with all streams open | peak | after they ended | fds with all open | threads | other CPU | client summary |"
   out "|---:|---:|---:|---:|---:|---:|---:|---|"
-  out "| $(mib "$idle") MiB | ${at_open:+$(mib "$at_open") MiB}${at_open:-never all open} | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
+  out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
 }
 
 start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS 5 s later
