@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command, on a fresh Debian machine: the model-egress benchmark on loopback (docs/benchmarks.md).
 #
-#   bench/run.sh                   # everything, about 8 minutes on 2 cores
-#   PHASES="start load" bench/run.sh
+#   bench/run.sh                   # everything, 10-15 minutes on 2 cores
+#   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate
 #
 # Phases, in order: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx / sidecar),
 # sse (time to first and last byte of 50-chunk streams), scale (N slow streams held open: RSS, drops),
