@@ -4,10 +4,10 @@
 #   bench/run.sh                   # everything, 10-15 minutes on 2 cores
 #   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate
 #
-# Phases, in order: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx / sidecar),
-# sse (time to first and last byte of 50-chunk streams), scale (N slow streams held open: RSS, drops),
-# rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them),
-# profile (JFR of the sidecar under the 64-connection load; top methods and allocations).
+# Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
+# sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the
+# 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops),
+# rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them).
 #
 # Every process it starts listens on 127.0.0.1 only and is stopped on exit; every load loop is bounded in time.
 # Knobs (environment): see the defaults below. Results go to $OUT (default bench/target/run-DATE).
@@ -159,8 +159,24 @@ ensure_jars() {
   if grep -q '<module>bench</module>' "$ROOT/pom.xml"; then
     (cd "$ROOT" && mvn -B -q package -DskipTests)
   else
-    # bench is not yet a module of the root build: install the server, then build bench on its own.
-    (cd "$ROOT" && mvn -B -q install -DskipTests && mvn -B -q -f bench/pom.xml package -DskipTests)
+    # bench is not (yet) a module of the root build: build both through a throwaway aggregator, so nothing is
+    # installed into the local repository.
+    local agg=$WORK/aggregator
+    mkdir -p "$agg"
+    cat >"$agg/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>io.modelegress</groupId>
+  <artifactId>bench-build</artifactId>
+  <version>0</version>
+  <packaging>pom</packaging>
+  <modules>
+    <module>$(realpath --relative-to="$agg" "$ROOT")</module>
+    <module>$(realpath --relative-to="$agg" "$ROOT/bench")</module>
+  </modules>
+</project>
+POM
+    mvn -B -q -f "$agg/pom.xml" package -DskipTests
   fi
 }
 
