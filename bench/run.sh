@@ -1,0 +1,550 @@
+#!/usr/bin/env bash
+# One command, on a fresh Debian machine: the model-egress benchmark on loopback (docs/benchmarks.md).
+#
+#   bench/run.sh                   # everything, 10-15 minutes on 2 cores
+#   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate
+#
+# Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
+# sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the
+# 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops),
+# rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them).
+#
+# Every process it starts listens on 127.0.0.1 only and is stopped on exit; every load loop is bounded in time.
+# Knobs (environment): see the defaults below. Results go to $OUT (default bench/target/run-DATE).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PHASES=${PHASES:-"start load sse scale rate profile"}
+CONCURRENCIES=${CONCURRENCIES:-"1 16 64 256"}
+DURATION=${DURATION:-10}            # seconds measured per wrk run
+WARMUP=${WARMUP:-2}                 # seconds of wrk before each measured run, discarded
+JIT_WARMUP=${JIT_WARMUP:-15}        # seconds at 64 connections per target before the table, discarded
+DELAY_MS=${DELAY_MS:-1}             # mock latency before every response
+MOCK_THREADS=${MOCK_THREADS:-1}
+SSE_CHUNKS=${SSE_CHUNKS:-50}
+SSE_INTERVAL_MS=${SSE_INTERVAL_MS:-2}
+SSE_REQUESTS=${SSE_REQUESTS:-200}
+STREAMS=${STREAMS:-10000}
+HOLD_SECONDS=${HOLD_SECONDS:-30}    # each held stream: one chunk a second for this long
+RATE_SECONDS=${RATE_SECONDS:-30}
+RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
+PROFILE_SECONDS=${PROFILE_SECONDS:-30}
+START_RUNS=${START_RUNS:-3}
+CDS=${CDS:-1}                       # also time start-up with an AppCDS archive (and with C1 only)
+QUIET_WAIT=${QUIET_WAIT:-90}        # before each measurement, wait up to this long for other processes to go quiet
+QUIET_PCT=${QUIET_PCT:-10}          # "quiet": other processes use under this % of one core
+NOISY_PCT=${NOISY_PCT:-20}          # a load cell disturbed more than this is measured again...
+NOISY_RETRIES=${NOISY_RETRIES:-2}   # ...up to this many times
+SIDECAR_JVM_FLAGS=${SIDECAR_JVM_FLAGS:-"-XX:+UseSerialGC -Xms64m -Xmx256m"}
+SIDECAR_JAR=${SIDECAR_JAR:-$ROOT/proxy-server/target/model-egress.jar}
+BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/bench.jar}
+OUT=${OUT:-$ROOT/bench/target/run-$(date +%Y%m%d-%H%M%S)}
+# Ports, all on 127.0.0.1.
+MOCK_PORT=${MOCK_PORT:-18081}
+SLOW_PORT=${SLOW_PORT:-18083}
+NGINX_PORT=${NGINX_PORT:-18082}
+SIDECAR_PORT=${SIDECAR_PORT:-18080}
+ADMIN_PORT=${ADMIN_PORT:-19090}
+
+PATH_V1=/v1/chat/completions
+WORK=$(mktemp -d /tmp/model-egress-bench.XXXXXX)
+mkdir -p "$OUT"
+RESULTS=$OUT/results.md
+: >"$RESULTS"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+out() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Processes: every one we start is remembered and stopped on exit.
+PIDS=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop_pid() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+wait_http() { # url timeout_s: until it answers 2xx
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -sf -o /dev/null --max-time 1 "$url"; do
+    ((SECONDS < deadline)) || { log "no answer from $url"; return 1; }
+    sleep 0.05
+  done
+}
+
+# One GET /readyz over bash's /dev/tcp: no process is spawned, so polling does not slow the JVM it is timing.
+readyz_ok() {
+  local line
+  { exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; } 2>/dev/null || return 1
+  printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  IFS= read -r -t 5 line <&3 || { exec 3>&-; return 1; }
+  exec 3>&-
+  [[ $line == "HTTP/1.1 200"* ]]
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+cpu_ticks() { # pids...: user+system clock ticks, children included
+  local t=0 p
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] || continue
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+
+# CPU used by processes that are not part of this benchmark (another build on a shared machine skews every figure).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
+  local self; self=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
+  # shellcheck disable=SC2046
+  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $SIDECAR_PID $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
+}
+FOREIGN_MARK=()
+foreign_begin() { FOREIGN_MARK=("$(busy_ticks)" "$(our_ticks)" "$(date +%s%N)"); }
+foreign_pct() { # % of one core used by other processes since foreign_begin
+  local b o t
+  b=$(busy_ticks); o=$(our_ticks); t=$(date +%s%N)
+  awk -v db=$((b - FOREIGN_MARK[0])) -v ours=$((o - FOREIGN_MARK[1])) -v dt=$((t - FOREIGN_MARK[2])) \
+      'BEGIN {f = db - ours; if (f < 0) f = 0; printf "%.0f", (dt > 0 ? f * 100 / (dt / 1e7) : 0)}'
+}
+wait_quiet() {
+  local deadline=$((SECONDS + QUIET_WAIT)) f
+  while true; do
+    foreign_begin; sleep 1; f=$(foreign_pct)
+    ((f < QUIET_PCT)) && return 0
+    if ((SECONDS >= deadline)); then log "other processes still use ${f}% of a core; measuring anyway (see the 'other CPU' column)"; return 0; fi
+    log "waiting for other processes to go quiet (${f}% of a core)"
+    sleep 4
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tools and build.
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  command -v curl >/dev/null || missing+=(curl)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]} from Debian's packages"
+    local sudo=""
+    ((EUID == 0)) || sudo="sudo"
+    $sudo apt-get update -q
+    # The nginx package may try to start a system nginx on port 80; we never use it.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  fi
+  command -v java >/dev/null || { log "java 17 is needed"; exit 1; }
+}
+
+ensure_jars() {
+  [[ -f "$SIDECAR_JAR" && -f "$BENCH_JAR" ]] && return 0
+  log "building (mvn package -DskipTests)"
+  if grep -q '<module>bench</module>' "$ROOT/pom.xml"; then
+    (cd "$ROOT" && mvn -B -q package -DskipTests)
+  else
+    # bench is not (yet) a module of the root build: build both through a throwaway aggregator, so nothing is
+    # installed into the local repository.
+    local agg=$WORK/aggregator
+    mkdir -p "$agg"
+    cat >"$agg/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>io.modelegress</groupId>
+  <artifactId>bench-build</artifactId>
+  <version>0</version>
+  <packaging>pom</packaging>
+  <modules>
+    <module>$(realpath --relative-to="$agg" "$ROOT")</module>
+    <module>$(realpath --relative-to="$agg" "$ROOT/bench")</module>
+  </modules>
+</project>
+POM
+    mvn -B -q -f "$agg/pom.xml" package -DskipTests
+  fi
+}
+
+STREAMS_ASKED=$STREAMS
+raise_fd_limit() {
+  # The sidecar holds two sockets per stream (agent side and upstream side).
+  local want=$((STREAMS * 2 + 10000))
+  ((want < 65536)) && want=65536
+  ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  log "open files limit: $(ulimit -n) (hard $(ulimit -Hn))"
+  if (($(ulimit -n) < STREAMS * 2 + 200)); then
+    STREAMS=$((($(ulimit -n) - 200) / 2))
+    log "the hard limit cannot hold $STREAMS_ASKED streams (2 sockets each in the sidecar): holding $STREAMS"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# The three servers.
+MOCK_PID=""; SLOW_PID=""; NGINX_PID=""; SIDECAR_PID=""
+start_mocks() {
+  java -XX:+UseSerialGC -Xms64m -Xmx512m -jar "$BENCH_JAR" --port "$MOCK_PORT" --delay-ms "$DELAY_MS" \
+      --sse-chunks "$SSE_CHUNKS" --chunk-interval-ms "$SSE_INTERVAL_MS" --threads "$MOCK_THREADS" \
+      --stats-file "$OUT/mock-per-second.txt" >"$OUT/mock.log" 2>&1 &
+  MOCK_PID=$!; PIDS+=("$MOCK_PID")
+  # The streams the scale phase holds open: one chunk a second for HOLD_SECONDS.
+  java -XX:+UseSerialGC -Xms64m -Xmx1g -jar "$BENCH_JAR" --port "$SLOW_PORT" --delay-ms "$DELAY_MS" \
+      --sse-chunks "$HOLD_SECONDS" --chunk-interval-ms 1000 --threads 1 >"$OUT/mock-slow.log" 2>&1 &
+  SLOW_PID=$!; PIDS+=("$SLOW_PID")
+  wait_http "http://127.0.0.1:$MOCK_PORT$PATH_V1" 30
+  wait_http "http://127.0.0.1:$SLOW_PORT$PATH_V1" 30
+}
+
+start_nginx() {
+  local d=$WORK/nginx user_line=""
+  mkdir -p "$d/tmp" "$d/logs"
+  # Run by root, nginx would switch its workers to "nobody"; keep them as the current user.
+  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
+  cat >"$d/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+worker_rlimit_nofile 65536;
+pid $d/nginx.pid;
+error_log $d/logs/error.log warn;
+events { worker_connections 32768; }
+http {
+  access_log off;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;   # SSE must not be held back; what an LLM gateway in nginx would set
+    }
+  }
+}
+EOF
+  nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" -g 'daemon off;' >"$OUT/nginx.log" 2>&1 &
+  NGINX_PID=$!; PIDS+=("$NGINX_PID")
+  wait_http "http://127.0.0.1:$NGINX_PORT$PATH_V1" 30
+}
+
+nginx_pids() { echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
+
+write_sidecar_config() { # file limits-yaml
+  cat >"$1" <<EOF
+server: { listen: 127.0.0.1:$SIDECAR_PORT, admin: 127.0.0.1:$ADMIN_PORT }
+proxy: { use_environment: false }
+upstreams:
+  mock: { url: "http://127.0.0.1:$MOCK_PORT"${2:+, limits: $2} }
+  slow: { url: "http://127.0.0.1:$SLOW_PORT" }
+routes:
+  - { name: mock, prefix: /v1, upstreams: [mock] }
+  - { name: slow, prefix: /slow, strip_prefix: true, upstreams: [slow] }
+EOF
+}
+
+START_MS=0
+start_sidecar() { # config-file log-file [extra jvm flags]: sets SIDECAR_PID and START_MS (launch to /readyz 200)
+  local t0 t1
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086
+  MODEL_EGRESS_ACCESS_LOG=OFF java $SIDECAR_JVM_FLAGS ${3:-} -jar "$SIDECAR_JAR" --config "$1" >"$2" 2>&1 &
+  SIDECAR_PID=$!; PIDS+=("$SIDECAR_PID")
+  until readyz_ok; do
+    kill -0 "$SIDECAR_PID" 2>/dev/null || { log "sidecar exited: $(tail -5 "$2")"; return 1; }
+    (($(date +%s%N) - t0 < 30000000000)) || { log "sidecar not ready in 30 s"; return 1; }
+    sleep 0.01
+  done
+  t1=$(date +%s%N)
+  START_MS=$(((t1 - t0) / 1000000))
+}
+
+stop_sidecar() { [[ -n "$SIDECAR_PID" ]] && stop_pid "$SIDECAR_PID"; SIDECAR_PID=""; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Load runs.
+declare -A R  # R[target,c,field] = value
+run_wrk() { # target url c seconds -> prints WRKRESULT line
+  local c=$3 t=2
+  ((c < 2)) && t=1
+  wrk -t "$t" -c "$c" -d "${4}s" --timeout 5s -s "$ROOT/bench/post.lua" "$2" 2>&1 | grep '^WRKRESULT' || true
+}
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+ms() { awk -v u="$1" 'BEGIN {printf "%.3f", u / 1000}'; }
+
+url_of() {
+  case $1 in
+    direct) echo "http://127.0.0.1:$MOCK_PORT$PATH_V1" ;;
+    nginx) echo "http://127.0.0.1:$NGINX_PORT$PATH_V1" ;;
+    sidecar) echo "http://127.0.0.1:$SIDECAR_PORT$PATH_V1" ;;
+  esac
+}
+pids_of() {
+  case $1 in
+    direct) echo "$MOCK_PID" ;;
+    nginx) nginx_pids ;;
+    sidecar) echo "$SIDECAR_PID" ;;
+  esac
+}
+
+phase_load() {
+  log "JIT warm-up: ${JIT_WARMUP}s at 64 connections per target"
+  for target in direct nginx sidecar; do run_wrk "$target" "$(url_of $target)" 64 "$JIT_WARMUP" >/dev/null; done
+  local hz; hz=$(getconf CLK_TCK)
+  for c in $CONCURRENCIES; do
+    for target in direct nginx sidecar; do
+      local url; url=$(url_of $target)
+      # A cell that other processes disturbed (over NOISY_PCT of a core) is measured again, up to NOISY_RETRIES
+      # times; the least disturbed run is kept, and its figure shown in the "other CPU" column.
+      local attempt line="" before=0 after=0 foreign=999
+      for ((attempt = 0; attempt <= NOISY_RETRIES; attempt++)); do
+        wait_quiet
+        run_wrk "$target" "$url" "$c" "$WARMUP" >/dev/null
+        # shellcheck disable=SC2046
+        local b; b=$(cpu_ticks $(pids_of $target))
+        foreign_begin
+        local l; l=$(run_wrk "$target" "$url" "$c" "$DURATION")
+        local f; f=$(foreign_pct)
+        # shellcheck disable=SC2046
+        local a; a=$(cpu_ticks $(pids_of $target))
+        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; fi
+        ((foreign < NOISY_PCT)) && break
+        log "c=$c $target disturbed (${f}% of a core used by other processes): measuring again"
+      done
+      R[$target,$c,foreign]=$foreign
+      log "c=$c $target: $line other_cpu=${R[$target,$c,foreign]}%"
+      echo "c=$c target=$target $line" >>"$OUT/wrk-raw.txt"
+      for f in rps p50_us p99_us p999_us requests non2xx connect_errors read_errors timeouts; do
+        R[$target,$c,$f]=$(field "$line" "$f")
+      done
+      # CPU of the process under test (the mock's for "direct"), ms per 1000 requests.
+      R[$target,$c,cpu]=$(awk -v t=$((after - before)) -v hz="$hz" -v n="${R[$target,$c,requests]:-0}" \
+          'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
+    done
+  done
+  out ""
+  out "### Non-streaming POST (~1 KB request, ~300 B response, mock delay ${DELAY_MS} ms), ${DURATION} s per cell"
+  out ""
+  out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | errors | other CPU |"
+  out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for c in $CONCURRENCIES; do
+    for target in direct nginx sidecar; do
+      local rps=${R[$target,$c,rps]:-0} p50=${R[$target,$c,p50_us]:-0} p99=${R[$target,$c,p99_us]:-0}
+      local add50="" add99="" ratio=""
+      if [[ $target != direct ]]; then
+        add50=$(awk -v a="$p50" -v b="${R[direct,$c,p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+        add99=$(awk -v a="$p99" -v b="${R[direct,$c,p99_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      fi
+      [[ $target == sidecar ]] && ratio=$(awk -v a="$rps" -v b="${R[nginx,$c,rps]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+      local errs=$((${R[$target,$c,non2xx]:-0} + ${R[$target,$c,connect_errors]:-0} + ${R[$target,$c,read_errors]:-0} + ${R[$target,$c,timeouts]:-0}))
+      out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | $errs | ${R[$target,$c,foreign]}% |"
+    done
+  done
+  out ""
+  out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM); wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
+}
+
+phase_sse() {
+  local target
+  for target in direct nginx sidecar; do
+    wait_quiet
+    java -XX:+UseSerialGC -cp "$BENCH_JAR" io.modelegress.bench.SseLatency --url "$(url_of $target)" \
+        --requests "$SSE_REQUESTS" --warmup 30 --label "$target" --max-seconds 120 | tee -a "$OUT/sse-raw.txt" | grep '^SSE' >&2 || true
+  done
+  local line
+  declare -A S
+  while read -r line; do
+    local label; label=$(field "$line" label)
+    for f in n failures min_events ttfb_p50_us ttfb_p99_us ttlb_p50_us ttlb_p99_us; do S[$label,$f]=$(field "$line" "$f"); done
+  done < <(grep '^SSE' "$OUT/sse-raw.txt")
+  out ""
+  out "### Streaming (SSE, $SSE_CHUNKS events ${SSE_INTERVAL_MS} ms apart after ${DELAY_MS} ms), one stream at a time, $SSE_REQUESTS streams per path"
+  out ""
+  out "| path | first byte p50 ms | p99 ms | last byte p50 ms | p99 ms | +first p50 vs direct | vs nginx | +last p50 vs direct | vs nginx | events/stream | failures |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for target in direct nginx sidecar; do
+    local d1="" n1="" d2="" n2=""
+    if [[ $target != direct ]]; then
+      d1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[direct,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      d2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[direct,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    fi
+    if [[ $target == sidecar ]]; then
+      n1=$(awk -v a="${S[$target,ttfb_p50_us]:-0}" -v b="${S[nginx,ttfb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      n2=$(awk -v a="${S[$target,ttlb_p50_us]:-0}" -v b="${S[nginx,ttlb_p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    fi
+    out "| $target | $(ms "${S[$target,ttfb_p50_us]:-0}") | $(ms "${S[$target,ttfb_p99_us]:-0}") | $(ms "${S[$target,ttlb_p50_us]:-0}") | $(ms "${S[$target,ttlb_p99_us]:-0}") | $d1 | $n1 | $d2 | $n2 | ${S[$target,min_events]:-?} | ${S[$target,failures]:-?} |"
+  done
+}
+
+phase_scale() {
+  local idle; idle=$(rss_kib "$SIDECAR_PID")
+  wait_quiet
+  foreign_begin
+  log "holding $STREAMS streams of ${HOLD_SECONDS}s through the sidecar"
+  java -XX:+UseSerialGC -Xms256m -Xmx1g -cp "$BENCH_JAR" io.modelegress.bench.SseHold \
+      --url "http://127.0.0.1:$SIDECAR_PORT/slow$PATH_V1" --streams "$STREAMS" --expect-events $((HOLD_SECONDS + 1)) \
+      --max-seconds $((HOLD_SECONDS + 90)) >"$OUT/hold.log" 2>&1 &
+  local hold=$!; PIDS+=("$hold")
+  local peak=0 at_open="" fds_open="" threads_open=""
+  while kill -0 "$hold" 2>/dev/null; do
+    local r; r=$(rss_kib "$SIDECAR_PID")
+    ((r > peak)) && peak=$r
+    if [[ -z "$at_open" ]] && grep -q '^ALL_OPEN' "$OUT/hold.log"; then
+      sleep 2  # a couple of chunks through every stream first
+      at_open=$(rss_kib "$SIDECAR_PID")
+      fds_open=$(ls "/proc/$SIDECAR_PID/fd" | wc -l)
+      threads_open=$(awk '/^Threads:/ {print $2}' "/proc/$SIDECAR_PID/status")
+    fi
+    sleep 1
+  done
+  wait "$hold" || true
+  local summary; summary=$(grep '^HOLD' "$OUT/hold.log" || echo "HOLD (no summary: see hold.log)")
+  log "$summary"
+  local after foreign open_cell="never all open at once"
+  [[ -n "$at_open" ]] && open_cell="$(mib "$at_open") MiB"
+  after=$(rss_kib "$SIDECAR_PID")
+  foreign=$(foreign_pct)
+  out ""
+  out "### Scale: $STREAMS concurrent SSE streams (one event a second for ${HOLD_SECONDS} s) through the sidecar"
+  out ""
+  ((STREAMS == STREAMS_ASKED)) || out "Asked for $STREAMS_ASKED streams; this machine's hard open-files limit ($(ulimit -Hn)) allows $STREAMS (the sidecar needs two sockets per stream)."
+  ((STREAMS == STREAMS_ASKED)) || out ""
+  out "| sidecar RSS before | with all streams open | peak | after they ended | fds with all open | threads | other CPU | client summary |"
+  out "|---:|---:|---:|---:|---:|---:|---:|---|"
+  out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
+}
+
+start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS 5 s later
+  local label=$1 extra=$2 i times=() rss=()
+  for i in $(seq "$START_RUNS"); do
+    wait_quiet
+    start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-start-$i.log" "$extra"
+    times+=("$START_MS")
+    sleep 5
+    rss+=("$(rss_kib "$SIDECAR_PID")")
+    log "start ($label) $i: ready in ${START_MS} ms, idle RSS $(mib "${rss[-1]}") MiB"
+    stop_sidecar
+  done
+  local st sr
+  st=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+  sr=$(printf '%s\n' "${rss[@]}" | sort -n | tr '\n' ' ')
+  out "| $label | $(awk '{print $(int((NF+1)/2))}' <<<"$st") ms (${st% } ms) | $(mib "$(awk '{print $(int((NF+1)/2))}' <<<"$sr")") MiB ($(for k in $sr; do printf '%s ' "$(mib "$k")"; done)MiB) |"
+}
+
+phase_start() {
+  out ""
+  out "### Start and idle footprint ($START_RUNS launches each)"
+  out ""
+  out "| JVM | launch to /readyz 200, median (all) | idle RSS 5 s after ready, median (all) |"
+  out "|---|---|---|"
+  start_runs "\`$SIDECAR_JVM_FLAGS\`" ""
+  if [[ $CDS == 1 ]]; then
+    # A dynamic AppCDS archive (JDK 13+): one training run that starts, serves a few requests and stops.
+    local jsa=$WORK/model-egress.jsa
+    start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-cds-training.log" "-XX:ArchiveClassesAtExit=$jsa"
+    curl -sf -o /dev/null "http://127.0.0.1:$ADMIN_PORT/metrics" || true
+    for _ in $(seq 20); do
+      curl -sf -o /dev/null -H 'content-type: application/json' -d '{"model":"m","messages":[]}' "$(url_of sidecar)" || true
+    done
+    stop_sidecar
+    if [[ -s $jsa ]]; then
+      start_runs "same + \`-XX:SharedArchiveFile=model-egress.jsa\` (AppCDS)" "-XX:SharedArchiveFile=$jsa"
+      start_runs "same + AppCDS + \`-XX:TieredStopAtLevel=1\`" "-XX:SharedArchiveFile=$jsa -XX:TieredStopAtLevel=1"
+    else
+      log "no AppCDS archive was written; skipping the AppCDS rows"
+    fi
+  fi
+}
+
+phase_rate() {
+  out ""
+  out "### Rate shaping (issue 7): $RATE_CONNECTIONS connections for ${RATE_SECONDS} s through the sidecar, as the mock counts them"
+  out ""
+  out "| upstreams.mock.limits | wrk req/s | non-2xx | mock req/s mean | min/s | max/s | mock max concurrency |"
+  out "|---|---:|---:|---:|---:|---:|---:|"
+  local limits
+  for limits in "{ requests_per_minute: 600 }" "{ max_concurrent: 8 }"; do
+    stop_sidecar
+    write_sidecar_config "$WORK/rate.yaml" "$limits"
+    start_sidecar "$WORK/rate.yaml" "$OUT/sidecar-rate.log"
+    local t0 t1 line
+    wait_quiet
+    t0=$(date +%s)
+    line=$(wrk -t 2 -c "$RATE_CONNECTIONS" -d "${RATE_SECONDS}s" --timeout "$((RATE_SECONDS + 5))s" -s "$ROOT/bench/post.lua" \
+        "$(url_of sidecar)" 2>&1 | grep '^WRKRESULT' || true)
+    t1=$(date +%s)
+    sleep 2  # the mock writes each second's line after it ends
+    log "limits $limits: $line"
+    # Whole seconds strictly inside the run.
+    local stats
+    stats=$(awk -v a="$t0" -v b="$t1" '!/^#/ && $1 > a && $1 < b - 1 {n++; s += $2; if (min == "" || $2 < min) min = $2;
+        if ($2 > max) max = $2; if ($4 > mc) mc = $4} END {printf "%.1f %d %d %d", n ? s / n : 0, min, max, mc}' \
+        "$OUT/mock-per-second.txt")
+    read -r mean min max mc <<<"$stats"
+    out "| \`$limits\` | $(printf '%.1f' "$(field "$line" rps)") | $(field "$line" non2xx) | $mean | $min | $max | $mc |"
+  done
+  stop_sidecar
+}
+
+phase_profile() {
+  [[ -n "$SIDECAR_PID" ]] || start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-profile.log"
+  run_wrk sidecar "$(url_of sidecar)" 64 10 >/dev/null
+  log "JFR: ${PROFILE_SECONDS}s at 64 connections"
+  wait_quiet
+  jcmd "$SIDECAR_PID" JFR.start name=bench settings=profile filename="$OUT/sidecar.jfr" >/dev/null
+  local line; line=$(run_wrk sidecar "$(url_of sidecar)" 64 "$PROFILE_SECONDS")
+  jcmd "$SIDECAR_PID" JFR.stop name=bench >/dev/null
+  log "under JFR: $line"
+  java -cp "$BENCH_JAR" io.modelegress.bench.JfrTop "$OUT/sidecar.jfr" --top 30 --thread-prefix egress-io >"$OUT/profile.txt"
+  out ""
+  out "### Profile: JFR (settings=profile) of the sidecar, ${PROFILE_SECONDS} s at 64 connections: $(printf '%.0f' "$(field "$line" rps)") req/s while recording"
+  out ""
+  out "Full report: \`$OUT/profile.txt\` (recording: \`sidecar.jfr\`)."
+}
+
+machine() {
+  out "### Machine"
+  out ""
+  out "- $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo) (family $(awk -F': ' '/^cpu family/ {print $2; exit}' /proc/cpuinfo), model $(awk -F': ' '/^model\t/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
+  out "- $(java -version 2>&1 | sed -n 2p); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+  out "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  out "- sidecar JVM flags: \`$SIDECAR_JVM_FLAGS\`; mock: $MOCK_THREADS event loop thread(s), ${DELAY_MS} ms delay"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+ensure_tools
+ensure_jars
+raise_fd_limit
+log "results: $OUT"
+machine
+start_mocks
+start_nginx
+write_sidecar_config "$WORK/sidecar.yaml" ""
+if has_phase start; then phase_start; fi
+if has_phase load || has_phase sse || has_phase scale; then
+  start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar.log"
+fi
+if has_phase load; then phase_load; fi
+if has_phase sse; then phase_sse; fi
+if has_phase profile; then phase_profile; fi
+if has_phase scale; then phase_scale; fi
+if has_phase rate; then phase_rate; fi
+stop_sidecar
+log "done: $RESULTS"
