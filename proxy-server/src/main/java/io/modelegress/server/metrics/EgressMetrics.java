@@ -27,20 +27,65 @@ public final class EgressMetrics {
     public String scrape() { return registry.scrape(); }
 
     public void request(String route, String upstream, int status, String outcome, long durationNanos) {
-        String statusClass = status / 100 + "xx";
-        counter("egress.requests", "route", route, "upstream", upstream, "status_class", statusClass, "outcome", outcome).increment();
-        timer("egress.request.duration", "route", route, "upstream", upstream).record(Duration.ofNanos(durationNanos));
+        RouteMeters m = route(route, upstream);
+        m.requests(status, outcome).increment();
+        m.duration.record(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void timeToFirstByte(String route, String upstream, long nanos) {
-        timer("egress.time.to.first.byte", "route", route, "upstream", upstream).record(Duration.ofNanos(nanos));
+        route(route, upstream).ttfb.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Meters of one (route, upstream), found with two map lookups and no key building: this runs per request. */
+    private RouteMeters route(String route, String upstream) {
+        return byRoute.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(upstream, u -> new RouteMeters(route, u));
+    }
+
+    private final Map<String, Map<String, RouteMeters>> byRoute = new ConcurrentHashMap<>();
+
+    private static final String[] OUTCOMES = {"ok", "error", "cancelled"};
+
+    private final class RouteMeters {
+        final String route;
+        final String upstream;
+        final Timer duration;
+        final Timer ttfb;
+        final Counter[][] requests = new Counter[6][OUTCOMES.length];
+
+        RouteMeters(String route, String upstream) {
+            this.route = route;
+            this.upstream = upstream;
+            this.duration = timer("egress.request.duration", "route", route, "upstream", upstream);
+            this.ttfb = timer("egress.time.to.first.byte", "route", route, "upstream", upstream);
+        }
+
+        Counter requests(int status, String outcome) {
+            int cls = Math.max(0, Math.min(5, status / 100));
+            int o = 0;
+            while (o < OUTCOMES.length - 1 && !OUTCOMES[o].equals(outcome)) o++;
+            Counter c = requests[cls][o];
+            if (c == null) {
+                c = counter("egress.requests", "route", route, "upstream", upstream, "status_class", cls + "xx",
+                        "outcome", OUTCOMES[o]);
+                requests[cls][o] = c; // benign race: registration is idempotent
+            }
+            return c;
+        }
     }
 
     public void error(String code, String route) {
         counter("egress.errors", "code", code, "route", route).increment();
     }
 
+    private final Map<String, Counter> okAttempts = new ConcurrentHashMap<>();
+
     public void attempt(String upstream, String result) {
+        if ("ok".equals(result)) {
+            // The per-request case: one lookup, no key building.
+            okAttempts.computeIfAbsent(upstream, u -> counter("egress.upstream.attempts", "upstream", u, "result", "ok")).increment();
+            return;
+        }
         counter("egress.upstream.attempts", "upstream", upstream, "result", result).increment();
     }
 

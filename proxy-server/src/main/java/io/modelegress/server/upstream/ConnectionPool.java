@@ -67,7 +67,6 @@ public final class ConnectionPool {
             Watch w = (Watch) ch.pipeline().get(HandlerNames.POOL_WATCH);
             if (ch.isActive() && w != null && now - w.createdNanos < t.upstream().pool().maxLifetime().toNanos()) {
                 w.pooled = false;
-                if (ch.pipeline().get(IDLE) != null) ch.pipeline().remove(IDLE);
                 c.active.incrementAndGet();
                 return loop.newSucceededFuture(new Lease(ch, true, key));
             }
@@ -83,6 +82,8 @@ public final class ConnectionPool {
             all.add(ch);
             c.opened.incrementAndGet();
             c.active.incrementAndGet();
+            // Installed once per connection; its idle events matter only while the connection sits in the pool.
+            ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
             ch.pipeline().addLast(HandlerNames.POOL_WATCH, new Watch(key, c));
             p.setSuccess(new Lease(ch, false, key));
         });
@@ -105,8 +106,6 @@ public final class ConnectionPool {
         }
         w.pooled = true;
         ch.config().setAutoRead(true); // notice a close by the server while idle
-        ch.pipeline().addBefore(HandlerNames.POOL_WATCH, IDLE,
-                new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         deque.addLast(ch);
         w.counts.idle.incrementAndGet();
     }
@@ -151,8 +150,9 @@ public final class ConnectionPool {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent && pooled) {
-                ctx.close();
+            if (evt instanceof IdleStateEvent) {
+                // The idle handler counts from the last I/O, which for a pooled connection is when it was returned.
+                if (pooled) ctx.close();
                 return;
             }
             ctx.fireUserEventTriggered(evt);
