@@ -23,7 +23,10 @@ import java.util.function.Supplier;
 
 /** The admin port: /metrics, /healthz, /readyz, /config and the /debug endpoints. Separate from agent traffic. */
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Loaded on the first JSON answer, not with the first probe: Jackson costs a few hundred ms to start. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private final Supplier<EgressRuntime> runtime;
     private final BooleanSupplier ready;
@@ -112,7 +115,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     private static FullHttpResponse json(HttpResponseStatus status, Object value) throws Exception {
-        return text(status, JSON.writeValueAsString(value) + "\n", "application/json");
+        return text(status, Json.MAPPER.writeValueAsString(value) + "\n", "application/json");
     }
 
     @Override

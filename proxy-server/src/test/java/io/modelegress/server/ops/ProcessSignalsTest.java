@@ -33,7 +33,7 @@ class ProcessSignalsTest {
                     + "upstreams:\n  up:\n    url: %s\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n";
             Path file = Files.writeString(dir.resolve("egress.yaml"), String.format(cfg, a.url()));
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dmodelegress.reloadPollMillis=3600000", "-Dlogback.configurationFile=logback.xml", "-cp", System.getProperty("java.class.path"),
+                    "-Dmodelegress.reloadPollMillis=3600000", "-Dmodelegress.logging=builtin", "-cp", System.getProperty("java.class.path"),
                     "io.modelegress.server.server.Main", "--config", file.toString())
                     .redirectErrorStream(true).start();
             try {
