@@ -120,6 +120,7 @@ public final class Main {
     }
 
     private static int serve(Args a, Map<String, String> env, PrintStream err) {
+        Warmup.start();
         EgressConfig cfg = load(a, env, err);
         if (cfg == null) return BAD_CONFIG;
         EgressServer server;

@@ -22,17 +22,31 @@ import javax.net.ssl.X509TrustManager;
 public final class TlsContexts {
     private TlsContexts() {}
 
+    /** The JDK's trusted CAs, read once per process (a few hundred ms: start-up warms it up in the background). */
+    private static volatile X509Certificate[] jdkIssuers;
+
+    public static X509Certificate[] jdkIssuers() throws GeneralSecurityException {
+        X509Certificate[] certs = jdkIssuers;
+        if (certs != null) return certs;
+        synchronized (TlsContexts.class) {
+            if (jdkIssuers == null) {
+                TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                jdk.init((KeyStore) null);
+                java.util.List<X509Certificate> all = new java.util.ArrayList<>();
+                for (var tm : jdk.getTrustManagers()) {
+                    if (tm instanceof X509TrustManager) all.addAll(java.util.List.of(((X509TrustManager) tm).getAcceptedIssuers()));
+                }
+                jdkIssuers = all.toArray(new X509Certificate[0]);
+            }
+            return jdkIssuers;
+        }
+    }
+
     public static SslContext client(Path caBundle) throws IOException, GeneralSecurityException {
-        TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        jdk.init((KeyStore) null);
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         int i = 0;
-        for (var tm : jdk.getTrustManagers()) {
-            if (tm instanceof X509TrustManager) {
-                for (X509Certificate c : ((X509TrustManager) tm).getAcceptedIssuers()) store.setCertificateEntry("jdk-" + i++, c);
-            }
-        }
+        for (X509Certificate c : jdkIssuers()) store.setCertificateEntry("jdk-" + i++, c);
         if (caBundle != null) {
             try (InputStream in = Files.newInputStream(caBundle)) {
                 Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
