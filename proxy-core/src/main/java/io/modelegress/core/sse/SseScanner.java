@@ -27,7 +27,8 @@ public final class SseScanner {
     private java.util.function.Consumer<String> eventListener;
     private StringBuilder allData;
     private boolean done;
-    private final StringBuilder longLine = new StringBuilder();
+    /** The bytes of a line longer than {@code line}: kept as bytes so multi-byte UTF-8 decodes correctly. */
+    private final java.io.ByteArrayOutputStream longLine = new java.io.ByteArrayOutputStream();
 
     /** Also hands the data of every data-carrying event to {@code listener} (costs a string per event: opt in). */
     public SseScanner onEvent(java.util.function.Consumer<String> listener) {
@@ -63,9 +64,9 @@ public final class SseScanner {
         if (b == '\n' || b == '\r') return endOfLine();
         if (lineLen < line.length) {
             line[lineLen++] = b;
-        } else if (longLine.length() < MAX_LINE) {
-            if (longLine.length() == 0) longLine.append(new String(line, 0, lineLen, StandardCharsets.UTF_8));
-            longLine.append((char) (b & 0xff));
+        } else if (longLine.size() < MAX_LINE) {
+            if (longLine.size() == 0) longLine.write(line, 0, lineLen);
+            longLine.write(b);
             lineOverflow = true;
         }
         return false;
@@ -73,11 +74,11 @@ public final class SseScanner {
 
     /** Handles one complete line; true when it ended a data-carrying event. */
     private boolean endOfLine() {
-        String text = lineOverflow ? longLine.toString() : null;
+        String text = lineOverflow ? longLine.toString(StandardCharsets.UTF_8) : null;
         int len = lineLen;
         lineLen = 0;
         lineOverflow = false;
-        longLine.setLength(0);
+        longLine.reset();
         if (len == 0 && text == null) return dispatch();
         if (line[0] == ':') return false; // comment: keep-alive, not progress
         String l = text != null ? text : new String(line, 0, len, StandardCharsets.UTF_8);

@@ -62,6 +62,14 @@ class SseScannerTest {
     }
 
     @Test
+    void longLinesKeepMultiByteCharacters() {
+        SseScanner s = new SseScanner();
+        String big = "é".repeat(300) + "{\"error\":\"ü\"}";
+        assertEquals(1, feed(s, "data: " + big + "\n\n"));
+        assertEquals(big, s.firstEventData());
+    }
+
+    @Test
     void longLinesAreHandled() {
         SseScanner s = new SseScanner();
         String big = "x".repeat(10_000);
