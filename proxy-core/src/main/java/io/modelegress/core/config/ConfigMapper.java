@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import io.modelegress.core.proxy.IpLiterals;
 import io.modelegress.core.proxy.ProxyResolver;
 import io.modelegress.core.proxy.UpstreamProxy;
 import io.modelegress.core.retry.RetryPolicy;
@@ -119,7 +120,7 @@ final class ConfigMapper {
         if (s.has("hosts")) {
             for (Map.Entry<String, ConfigValue> e : s.config.getObject("hosts").entrySet()) {
                 Object v = e.getValue().unwrapped();
-                if (!(v instanceof String) || !isIpLiteral((String) v)) {
+                if (!(v instanceof String) || !IpLiterals.isLiteral((String) v)) {
                     s.problem("hosts", "\"" + e.getKey() + "\" -> \"" + v + "\" (expected: a name mapped to an IP address)");
                 } else {
                     hosts.put(e.getKey().toLowerCase(Locale.ROOT), (String) v);
@@ -127,10 +128,6 @@ final class ConfigMapper {
             }
         }
         return new DnsSettings(servers, hosts);
-    }
-
-    static boolean isIpLiteral(String s) {
-        return s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9a-fA-F:.]+"));
     }
 
     private static Timeouts timeouts(Section s) {

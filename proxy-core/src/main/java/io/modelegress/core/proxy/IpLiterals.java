@@ -4,8 +4,13 @@ package io.modelegress.core.proxy;
  * Strict IP-literal parsing over a slice of a string: no DNS (unlike {@code InetAddress.getByName}) and, for IPv4,
  * no allocation, because NO_PROXY matching runs on every request.
  */
-final class IpLiterals {
+public final class IpLiterals {
     private IpLiterals() {}
+
+    /** Whether {@code s} is exactly one IPv4 or IPv6 literal (no brackets, no zone). */
+    public static boolean isLiteral(String s) {
+        return parseIpv4(s) >= 0 || parseIpv6(s) != null;
+    }
 
     /**
      * Dotted-quad IPv4 as an unsigned 32-bit value, or -1 when {@code s[from, to)} is not exactly one.

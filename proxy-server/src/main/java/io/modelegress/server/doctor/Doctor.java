@@ -18,7 +18,6 @@ import io.modelegress.server.upstream.ProxyHop;
 import io.modelegress.server.upstream.ProxyPlanner;
 import io.modelegress.server.upstream.TlsContexts;
 import io.modelegress.server.upstream.UpstreamConnector;
-import io.modelegress.server.upstream.UpstreamFailures;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
@@ -108,8 +107,4 @@ public final class Doctor {
             if (ch != null) ch.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
     }
-
-    static String describe(EgressException e) { return e.describe(); }
-
-    static String simple(Throwable t) { return UpstreamFailures.simple(t); }
 }

@@ -38,7 +38,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -113,7 +112,7 @@ final class DoctorSteps {
         t0 = System.nanoTime();
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.CONNECT, u.host() + ":" + u.port());
         req.headers().set(HttpHeaderNames.HOST, u.host() + ":" + u.port());
-        if (hop.username() != null) req.headers().set(HttpHeaderNames.PROXY_AUTHORIZATION, basic(hop));
+        if (hop.username() != null) req.headers().set(HttpHeaderNames.PROXY_AUTHORIZATION, hop.basicAuth());
         HttpReply reply = exchange(ch, req, to.proxyConnect());
         if (reply == null) {
             return fail("connect", t0, new EgressException(io.modelegress.core.error.ErrorCode.PROXY_CONNECT_TIMEOUT,
@@ -172,7 +171,7 @@ final class DoctorSteps {
         req.headers().set(HttpHeaderNames.HOST, u.authority()).set(HttpHeaderNames.USER_AGENT, "model-egress-doctor")
                 .set(HttpHeaderNames.ACCEPT, "application/json");
         if (credential != null) req.headers().set(u.auth().header(), credential);
-        if (absolute && t.proxy().username() != null) req.headers().set(HttpHeaderNames.PROXY_AUTHORIZATION, basic(t.proxy()));
+        if (absolute && t.proxy().username() != null) req.headers().set(HttpHeaderNames.PROXY_AUTHORIZATION, t.proxy().basicAuth());
         Duration limit = to.responseHeaders().compareTo(PROBE_CAP) < 0 ? to.responseHeaders() : PROBE_CAP;
         HttpReply reply = exchange(ch, req, limit);
         String what = "GET " + path;
@@ -252,11 +251,6 @@ final class DoctorSteps {
         c.add(step, Status.FAIL, ms(t0), "[" + e.code().code() + "] " + e.getMessage());
         c.hint = e.describe();
         return null;
-    }
-
-    private static String basic(ProxyHop p) {
-        String pair = p.username() + ":" + (p.password() == null ? "" : p.password());
-        return "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
     }
 
     private static long ms(long t0) { return (System.nanoTime() - t0) / 1_000_000; }

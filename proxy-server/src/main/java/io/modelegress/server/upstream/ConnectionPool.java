@@ -120,8 +120,9 @@ public final class ConnectionPool {
         lease.channel().close();
     }
 
+    /** A pool serves one config generation, in which an upstream's URL and proxy are fixed: its name is the key. */
     private static String key(UpstreamConnector.Target t) {
-        return t.upstream().name() + '|' + t.upstream().url() + '|' + (t.proxy() == null ? "direct" : t.proxy().masked() + '|' + t.proxy().username());
+        return t.upstream().name();
     }
 
     /** Sits last in a pooled connection's pipeline: drops it from the pool when it closes or idles out. */

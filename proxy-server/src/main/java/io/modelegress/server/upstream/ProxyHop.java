@@ -14,6 +14,13 @@ public record ProxyHop(String scheme, String host, int port, String username, St
     /** socks5h (and HTTP proxies) resolve the target name at the proxy. */
     public boolean resolvesAtProxy() { return !scheme.equals("socks5"); }
 
+    /** The {@code Proxy-Authorization} value (built when needed, never logged), or null without credentials. */
+    public String basicAuth() {
+        if (username == null) return null;
+        String pair = username + ":" + (password == null ? "" : password);
+        return "Basic " + java.util.Base64.getEncoder().encodeToString(pair.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     public String address() { return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port; }
 
     @Override

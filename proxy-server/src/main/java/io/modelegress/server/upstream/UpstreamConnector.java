@@ -2,7 +2,6 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.Timeouts;
 import io.modelegress.core.config.UpstreamSettings;
-import io.modelegress.core.error.EgressException;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.pipeline.HandlerNames;
 import io.netty.bootstrap.Bootstrap;
@@ -176,7 +175,4 @@ public final class UpstreamConnector {
             ctx.close();
         }
     }
-
-    /** Failure type for callers that must tell classified failures from bugs. */
-    public static boolean isClassified(Throwable t) { return t instanceof EgressException; }
 }

@@ -5,7 +5,6 @@ import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.time.Durations;
 import io.modelegress.core.timeout.Deadline;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyConnectException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
@@ -111,13 +110,7 @@ public final class UpstreamFailures {
         if (message == null) return "";
         int i = message.indexOf("status: ");
         if (i < 0) return "";
-        String s = message.substring(i + "status: ".length()).trim();
-        try {
-            HttpResponseStatus.parseLine(s);
-            return s;
-        } catch (IllegalArgumentException e) {
-            return s;
-        }
+        return message.substring(i + "status: ".length()).trim();
     }
 
     public static String simple(Throwable t) {

@@ -46,7 +46,7 @@ final class UpstreamRequests {
             h.set(u.auth().header(), u.auth().value().current().value());
         }
         if (t.absoluteForm() && t.proxy().username() != null) {
-            h.set(HttpHeaderNames.PROXY_AUTHORIZATION, ProxyCredentials.basic(t.proxy()));
+            h.set(HttpHeaderNames.PROXY_AUTHORIZATION, t.proxy().basicAuth());
         }
         h.set(ErrorResponses.X_REQUEST_ID, rc.requestId);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
