@@ -73,6 +73,24 @@ class ForwardingTest {
     }
 
     @Test
+    void anAgentThatAsksToCloseGetsItsAnswerAndThenEndOfStream() throws Exception {
+        // Connection: close (HTTP/1.1) and HTTP/1.0 without keep-alive: the answer says "Connection: close" and the
+        // sidecar closes after it, so a client that reads to end-of-stream is not left waiting.
+        openai.script(TestUpstream.json(200, "{\"ok\":true}"));
+        for (String request : new String[] {
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+                "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"}) {
+            try (RawHttp raw = new RawHttp(sidecar.port())) {
+                RawHttp.Response resp = raw.send(request).read();
+                assertEquals(200, resp.status(), request);
+                assertEquals("{\"ok\":true}", resp.body());
+                assertEquals("close", resp.header("connection"));
+                assertTrue(raw.closedByPeer(), "the sidecar closes after the answer: " + request);
+            }
+        }
+    }
+
+    @Test
     void anthropicRouteStripsItsPrefixAndReplacesTheKeyHeader() throws Exception {
         HttpResponse<String> resp = Http.post(sidecar.url() + "/anthropic/v1/messages", "{}", "x-api-key", "dummy",
                 "authorization", "Bearer dummy");

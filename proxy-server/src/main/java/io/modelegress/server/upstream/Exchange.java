@@ -14,6 +14,7 @@ import io.modelegress.server.downstream.ErrorResponses;
 import io.modelegress.server.downstream.RequestContext;
 import io.modelegress.server.pipeline.HandlerNames;
 import io.modelegress.server.server.EgressRuntime;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -323,6 +324,9 @@ public final class Exchange {
             rt.pool().release(lease, upstreamReusable, rt.config().upstream(rc.upstream).pool());
             lease = null;
         }
+        // The agent asked to close (Connection: close, HTTP/1.0) or the sidecar is draining: the answer said
+        // "Connection: close", so close once it has gone out. A client reading to EOF would otherwise wait forever.
+        if (!keepAlive) down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         end("ok");
     }
 
