@@ -84,6 +84,9 @@ public final class Main {
             }
             case "doctor":
                 return doctor(a, env, out, err);
+            case "training-run":
+                if (!a.rest().isEmpty() || a.config() != null) return usageError(err, "training-run takes no arguments");
+                return TrainingRun.run(env, out, err);
             default:
                 return usageError(err, "unknown command " + a.command());
         }
@@ -189,6 +192,8 @@ public final class Main {
                 "  check-config --config FILE      validate a config; exit 0 valid, 2 invalid",
                 "  explain-proxy [--json] URL      the proxy decision for URL (config + environment) and why",
                 "  doctor [--json] [--route NAME]  diagnose the network path to every upstream; exit 0 all pass, 1 a check failed",
+                "  training-run                    start on loopback, serve a few requests, stop: run it under",
+                "                                  -XX:ArchiveClassesAtExit=FILE to build an AppCDS archive (faster start)",
                 "  --version                       print the version",
                 "  --help                          this text",
                 "");

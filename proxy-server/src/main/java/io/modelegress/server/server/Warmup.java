@@ -3,24 +3,36 @@ package io.modelegress.server.server;
 import io.modelegress.server.upstream.TlsContexts;
 
 /**
- * Start-up work that does not depend on the config — reading the JDK's CA certificates, loading the native
- * transport and the metrics registry's classes — started on a second core while the main thread reads the config.
- * Everything here is also done (or found already done) on the normal path, so a failure here changes nothing.
+ * Start-up work that does not depend on the config, started on other threads while the main thread reads the
+ * config: one thread configures logging and loads the native transport, the metrics registry and the HTTP codec
+ * (needed first, in that order); another builds the TLS client context on the JDK's CA certificates (needed last,
+ * and the longest). Everything here is also done (or found already done) on the normal path, so a failure here
+ * changes nothing.
  */
 final class Warmup {
     private Warmup() {}
 
     static void start() {
+        spawn("egress-warmup", () -> {
+            TlsContexts.client(null);
+            Transport.best();
+            new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT).close();
+            new io.netty.handler.codec.http.HttpServerCodec();
+        });
+    }
+
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    private static void spawn(String name, Work work) {
         Thread t = new Thread(() -> {
             try {
-                TlsContexts.jdkIssuers();
-                Transport.best();
-                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT).close();
-                new io.netty.handler.codec.http.HttpServerCodec();
+                work.run();
             } catch (Throwable ignored) {
                 // the normal path does the same work and reports what fails
             }
-        }, "egress-warmup");
+        }, name);
         t.setDaemon(true);
         t.start();
     }

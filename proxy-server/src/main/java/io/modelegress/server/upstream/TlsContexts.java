@@ -2,6 +2,7 @@ package io.modelegress.server.upstream;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -22,42 +23,43 @@ import javax.net.ssl.X509TrustManager;
 public final class TlsContexts {
     private TlsContexts() {}
 
-    /** The JDK's trusted CAs, read once per process (a few hundred ms: start-up warms it up in the background). */
-    private static volatile X509Certificate[] jdkIssuers;
+    /** The context without {@code tls.ca_bundle}: the same for every config, built once (start-up warms it up). */
+    private static volatile SslContext jdkOnly;
 
-    public static X509Certificate[] jdkIssuers() throws GeneralSecurityException {
-        X509Certificate[] certs = jdkIssuers;
-        if (certs != null) return certs;
+    public static SslContext client(Path caBundle) throws IOException, GeneralSecurityException {
+        if (caBundle != null) return build(caBundle);
+        SslContext ctx = jdkOnly;
+        if (ctx != null) return ctx;
         synchronized (TlsContexts.class) {
-            if (jdkIssuers == null) {
-                TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                jdk.init((KeyStore) null);
-                java.util.List<X509Certificate> all = new java.util.ArrayList<>();
-                for (var tm : jdk.getTrustManagers()) {
-                    if (tm instanceof X509TrustManager) all.addAll(java.util.List.of(((X509TrustManager) tm).getAcceptedIssuers()));
-                }
-                jdkIssuers = all.toArray(new X509Certificate[0]);
-            }
-            return jdkIssuers;
+            if (jdkOnly == null) jdkOnly = build(null);
+            return jdkOnly;
         }
     }
 
-    public static SslContext client(Path caBundle) throws IOException, GeneralSecurityException {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        int i = 0;
-        for (X509Certificate c : jdkIssuers()) store.setCertificateEntry("jdk-" + i++, c);
+    private static SslContext build(Path caBundle) throws IOException, GeneralSecurityException {
+        TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        jdk.init((KeyStore) null); // the JDK's CA certificates
+        TrustManagerFactory trust = jdk;
         if (caBundle != null) {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (var tm : jdk.getTrustManagers()) {
+                if (!(tm instanceof X509TrustManager)) continue;
+                for (X509Certificate c : ((X509TrustManager) tm).getAcceptedIssuers()) store.setCertificateEntry("jdk-" + i++, c);
+            }
             try (InputStream in = Files.newInputStream(caBundle)) {
                 Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
                 if (certs.isEmpty()) throw new GeneralSecurityException("tls.ca_bundle " + caBundle + " holds no certificate");
                 for (Certificate c : certs) store.setCertificateEntry("bundle-" + i++, c);
             }
+            trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
         }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
+        // The JDK provider, named: left to choose, Netty first probes for netty-tcnative (not shipped) on every build.
         return SslContextBuilder.forClient()
-                .trustManager(tmf)
+                .sslProvider(SslProvider.JDK)
+                .trustManager(trust)
                 .endpointIdentificationAlgorithm("HTTPS")
                 .build();
     }

@@ -77,6 +77,15 @@ class MainTest {
     }
 
     @Test
+    void trainingRunServesItsRequestsOnLoopbackAndExitsZero() {
+        // The environment's proxy must not matter: the training run's config ignores it (use_environment: false).
+        Result r = run(Map.of("HTTP_PROXY", "http://127.0.0.1:9", "HTTPS_PROXY", "http://127.0.0.1:9"), "training-run");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("training run OK: 7 requests answered as expected"), r.out());
+        assertEquals(2, run(Map.of(), "training-run", "--config", "x.yaml").code(), "training-run takes no config: a usage error");
+    }
+
+    @Test
     void missingConfigFileIsAConfigError() {
         Result r = run(Map.of(), "check-config", "--config", dir.resolve("nope.yaml").toString());
         assertEquals(2, r.code());
