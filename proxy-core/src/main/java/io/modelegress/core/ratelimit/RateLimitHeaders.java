@@ -25,6 +25,20 @@ import java.util.function.Function;
 public final class RateLimitHeaders {
     private RateLimitHeaders() { }
 
+    private static final QuotaKind[] KINDS = QuotaKind.values();
+    /** Per kind: Anthropic's limit, remaining, reset names, then OpenAI's; built once (this runs per response). */
+    private static final String[][] NAMES = new String[KINDS.length][];
+
+    static {
+        for (QuotaKind kind : KINDS) {
+            String part = kind.headerPart();
+            NAMES[kind.ordinal()] = new String[] {
+                "anthropic-ratelimit-" + part + "-limit", "anthropic-ratelimit-" + part + "-remaining",
+                "anthropic-ratelimit-" + part + "-reset",
+                "x-ratelimit-limit-" + part, "x-ratelimit-remaining-" + part, "x-ratelimit-reset-" + part};
+        }
+    }
+
     /**
      * @param headers looks a response header up by its lower-case name; null when absent
      * @param ticker converts reset times to the monotonic scale the limiter runs on
@@ -33,14 +47,10 @@ public final class RateLimitHeaders {
         long now = ticker.nanos();
         long wallMillis = ticker.wallMillis();
         Map<QuotaKind, QuotaReading> readings = new EnumMap<>(QuotaKind.class);
-        for (QuotaKind kind : QuotaKind.values()) {
-            String part = kind.headerPart();
-            QuotaReading reading = reading(headers, now, wallMillis, "anthropic-ratelimit-" + part + "-limit",
-                    "anthropic-ratelimit-" + part + "-remaining", "anthropic-ratelimit-" + part + "-reset");
-            if (reading == null) {
-                reading = reading(headers, now, wallMillis, "x-ratelimit-limit-" + part,
-                        "x-ratelimit-remaining-" + part, "x-ratelimit-reset-" + part);
-            }
+        for (QuotaKind kind : KINDS) {
+            String[] n = NAMES[kind.ordinal()];
+            QuotaReading reading = reading(headers, now, wallMillis, n[0], n[1], n[2]);
+            if (reading == null) reading = reading(headers, now, wallMillis, n[3], n[4], n[5]);
             if (reading != null) readings.put(kind, reading);
         }
         return new RateLimitSnapshot(readings, retryAt(headers, now, wallMillis));

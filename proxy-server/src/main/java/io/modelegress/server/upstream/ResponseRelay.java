@@ -15,7 +15,6 @@ import io.modelegress.server.downstream.HopByHop;
 import io.modelegress.server.downstream.RequestContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -104,8 +103,11 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         ex.runtime().metrics().timeToFirstByte(rc.routeName(), rc.upstream, rc.firstByteNanos - rc.startNanos);
         rc.status = resp.status().code();
         upstreamKeepAlive = HttpUtil.isKeepAlive(resp);
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, resp.status(), resp.headers().copy());
         boolean lengthKnown = HttpUtil.isContentLengthSet(resp);
+        // The upstream's head, rewritten in place and sent on (no copy of its headers): hop-by-hop headers go,
+        // ours come in. What the retry policy and the limiter read later (retry-after, quota headers) stays.
+        HttpResponse head = resp;
+        head.setProtocolVersion(HttpVersion.HTTP_1_1);
         HopByHop.strip(head.headers());
         head.headers().set(ErrorResponses.X_REQUEST_ID, rc.requestId).setInt(ErrorResponses.X_EGRESS_ATTEMPTS, rc.attempts);
         int code = rc.status;
