@@ -38,8 +38,10 @@ public final class EgressMetrics {
 
     /** Meters of one (route, upstream), found with two map lookups and no key building: this runs per request. */
     private RouteMeters route(String route, String upstream) {
-        return byRoute.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
-                .computeIfAbsent(upstream, u -> new RouteMeters(route, u));
+        Map<String, RouteMeters> ofRoute = byRoute.get(route); // get first: computeIfAbsent may lock the bin
+        if (ofRoute == null) ofRoute = byRoute.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
+        RouteMeters m = ofRoute.get(upstream);
+        return m != null ? m : ofRoute.computeIfAbsent(upstream, u -> new RouteMeters(route, u));
     }
 
     private final Map<String, Map<String, RouteMeters>> byRoute = new ConcurrentHashMap<>();
@@ -83,7 +85,9 @@ public final class EgressMetrics {
     public void attempt(String upstream, String result) {
         if ("ok".equals(result)) {
             // The per-request case: one lookup, no key building.
-            okAttempts.computeIfAbsent(upstream, u -> counter("egress.upstream.attempts", "upstream", u, "result", "ok")).increment();
+            Counter c = okAttempts.get(upstream);
+            if (c == null) c = okAttempts.computeIfAbsent(upstream, u -> counter("egress.upstream.attempts", "upstream", u, "result", "ok"));
+            c.increment();
             return;
         }
         counter("egress.upstream.attempts", "upstream", upstream, "result", result).increment();

@@ -15,6 +15,6 @@ public final class HandlerNames {
     public static final String PROXY = "proxy";
     public static final String TLS = "tls";
     public static final String CLIENT_CODEC = "client-codec";
+    /** Last: keeps the pool's books and hands each response message to the leasing exchange's relay. */
     public static final String POOL_WATCH = "pool-watch";
-    public static final String EXCHANGE = "exchange";
 }

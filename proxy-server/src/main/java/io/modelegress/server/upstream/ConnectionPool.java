@@ -30,9 +30,9 @@ public final class ConnectionPool {
     private final UpstreamConnector connector;
     /** Every upstream connection, pooled or leased, so a stop can close them all (closed ones drop out by themselves). */
     private final io.netty.channel.group.ChannelGroup all;
-    private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
+    private final FastThreadLocal<Map<String, ArrayDeque<Watch>>> idle = new FastThreadLocal<>() {
         @Override
-        protected Map<String, ArrayDeque<Channel>> initialValue() { return new HashMap<>(); }
+        protected Map<String, ArrayDeque<Watch>> initialValue() { return new HashMap<>(); }
     };
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
 
@@ -42,7 +42,10 @@ public final class ConnectionPool {
     }
 
     /** A connection lent to one exchange; {@code reused} tells a stale keep-alive connection from a fresh one. */
-    public record Lease(Channel channel, boolean reused, String key) {}
+    public record Lease(Channel channel, boolean reused, String key, Watch watch) {
+        /** Routes what the connection reads to {@code relay} (until the lease is released or discarded). */
+        void attach(ResponseRelay relay) { watch.relay = relay; }
+    }
 
     /** Live connection counts of one upstream, for {@code egress_upstream_connections{upstream,state}}. */
     public static final class Counts {
@@ -59,16 +62,16 @@ public final class ConnectionPool {
     public Future<Lease> acquire(EventLoop loop, UpstreamConnector.Target t, boolean fresh) {
         String key = key(t);
         Counts c = counts(t.upstream().name());
-        ArrayDeque<Channel> deque = fresh ? null : idle.get().get(key);
+        ArrayDeque<Watch> deque = fresh ? null : idle.get().get(key);
         long now = System.nanoTime();
         while (deque != null && !deque.isEmpty()) {
-            Channel ch = deque.pollLast(); // most recently used: warmest, least likely to have been closed
+            Watch w = deque.pollLast(); // most recently used: warmest, least likely to have been closed
             c.idle.decrementAndGet();
-            Watch w = (Watch) ch.pipeline().get(HandlerNames.POOL_WATCH);
-            if (ch.isActive() && w != null && now - w.createdNanos < t.upstream().pool().maxLifetime().toNanos()) {
+            Channel ch = w.channel;
+            if (ch.isActive() && now - w.createdNanos < t.upstream().pool().maxLifetime().toNanos()) {
                 w.pooled = false;
                 c.active.incrementAndGet();
-                return loop.newSucceededFuture(new Lease(ch, true, key));
+                return loop.newSucceededFuture(new Lease(ch, true, key, w));
             }
             ch.close();
         }
@@ -84,8 +87,9 @@ public final class ConnectionPool {
             c.active.incrementAndGet();
             // Installed once per connection; its idle events matter only while the connection sits in the pool.
             ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-            ch.pipeline().addLast(HandlerNames.POOL_WATCH, new Watch(key, c));
-            p.setSuccess(new Lease(ch, false, key));
+            Watch w = new Watch(ch, key, c);
+            ch.pipeline().addLast(HandlerNames.POOL_WATCH, w);
+            p.setSuccess(new Lease(ch, false, key, w));
         });
         return p;
     }
@@ -93,12 +97,14 @@ public final class ConnectionPool {
     /** Returns a connection after a complete exchange; {@code reusable} false closes it instead. */
     public void release(Lease lease, boolean reusable, PoolSettings settings) {
         Channel ch = lease.channel();
-        Watch w = (Watch) ch.pipeline().get(HandlerNames.POOL_WATCH);
-        if (w == null || w.released) return;
+        Watch w = lease.watch();
+        w.relay = null;
+        if (w.released) return;
         w.counts.active.decrementAndGet();
         boolean tooOld = System.nanoTime() - w.createdNanos >= settings.maxLifetime().toNanos();
-        Map<String, ArrayDeque<Channel>> map = idle.get();
-        ArrayDeque<Channel> deque = map.computeIfAbsent(lease.key(), k -> new ArrayDeque<>());
+        Map<String, ArrayDeque<Watch>> map = idle.get();
+        ArrayDeque<Watch> deque = map.get(lease.key());
+        if (deque == null) map.put(lease.key(), deque = new ArrayDeque<>());
         if (!reusable || tooOld || !ch.isActive() || deque.size() >= settings.maxIdle() || !ch.eventLoop().inEventLoop()) {
             w.released = true;
             ch.close();
@@ -106,14 +112,15 @@ public final class ConnectionPool {
         }
         w.pooled = true;
         ch.config().setAutoRead(true); // notice a close by the server while idle
-        deque.addLast(ch);
+        deque.addLast(w);
         w.counts.idle.incrementAndGet();
     }
 
     /** Closes a connection that must not be reused (failed or cancelled exchange). */
     public void discard(Lease lease) {
-        Watch w = (Watch) lease.channel().pipeline().get(HandlerNames.POOL_WATCH);
-        if (w != null && !w.released) {
+        Watch w = lease.watch();
+        w.relay = null;
+        if (!w.released) {
             w.released = true;
             w.counts.active.decrementAndGet();
         }
@@ -125,15 +132,22 @@ public final class ConnectionPool {
         return t.upstream().name();
     }
 
-    /** Sits last in a pooled connection's pipeline: drops it from the pool when it closes or idles out. */
-    private final class Watch extends ChannelInboundHandlerAdapter {
+    /**
+     * Sits last in a pooled connection's pipeline: drops it from the pool when it closes or idles out, and while
+     * the connection is leased hands what it reads (messages, close, errors) to the exchange's relay.
+     */
+    final class Watch extends ChannelInboundHandlerAdapter {
+        final Channel channel;
         final String key;
         final Counts counts;
         final long createdNanos = System.nanoTime();
         boolean pooled;
         boolean released;
+        /** The exchange's relay while leased: installed by a field write, not a pipeline change per request. */
+        ResponseRelay relay;
 
-        Watch(String key, Counts counts) {
+        Watch(Channel channel, String key, Counts counts) {
+            this.channel = channel;
             this.key = key;
             this.counts = counts;
         }
@@ -146,7 +160,16 @@ public final class ConnectionPool {
                 ctx.close();
                 return;
             }
-            ctx.fireChannelRead(msg);
+            ResponseRelay r = relay;
+            if (r != null) r.read(msg);
+            else ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ResponseRelay r = relay;
+            if (r != null) r.exception(ctx, cause);
+            else ctx.fireExceptionCaught(cause);
         }
 
         @Override
@@ -161,9 +184,11 @@ public final class ConnectionPool {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            ResponseRelay r = relay;
+            if (r != null) r.inactive();
             if (pooled) {
-                ArrayDeque<Channel> deque = idle.get().get(key);
-                if (deque != null && deque.remove(ctx.channel())) counts.idle.decrementAndGet();
+                ArrayDeque<Watch> deque = idle.get().get(key);
+                if (deque != null && deque.remove(this)) counts.idle.decrementAndGet();
                 pooled = false;
             } else if (!released) {
                 counts.active.decrementAndGet();

@@ -12,7 +12,6 @@ import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.downstream.AccessLog;
 import io.modelegress.server.downstream.ErrorResponses;
 import io.modelegress.server.downstream.RequestContext;
-import io.modelegress.server.pipeline.HandlerNames;
 import io.modelegress.server.server.EgressRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -192,8 +191,8 @@ public final class Exchange {
 
     private void send(UpstreamConnector.Target tg, RouteTarget target) {
         Channel ch = lease.channel();
-        relay = new ResponseRelay(this, tg);
-        ch.pipeline().addLast(HandlerNames.EXCHANGE, relay);
+        relay = new ResponseRelay(this, tg, ch);
+        lease.attach(relay);
         HttpRequest out = UpstreamRequests.build(request, rc, tg, target);
         ch.writeAndFlush(out).addListener((ChannelFutureListener) w -> {
             if (!w.isSuccess()) {
@@ -302,7 +301,6 @@ public final class Exchange {
     /** After a retryable answer was read whole: the connection is clean and goes back to the pool. */
     void releaseForRetry(boolean reusable) {
         if (lease != null) {
-            lease.channel().pipeline().remove(relay);
             rt.pool().release(lease, reusable, rt.config().upstream(rc.upstream).pool());
             lease = null;
         }
@@ -320,7 +318,6 @@ public final class Exchange {
             endAttempt(AttemptOutcome.status(rc.status));
         }
         if (lease != null) {
-            lease.channel().pipeline().remove(relay);
             rt.pool().release(lease, upstreamReusable, rt.config().upstream(rc.upstream).pool());
             lease = null;
         }

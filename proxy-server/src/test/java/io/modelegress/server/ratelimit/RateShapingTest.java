@@ -78,6 +78,11 @@ class RateShapingTest {
         });
         CompletableFuture<HttpResponse<String>> first = send();
         assertTrue(throttled.await(10, TimeUnit.SECONDS));
+        // The upstream has written its 429; wait until the sidecar has read it (its attempt counted as a 429), so
+        // the requests below start after the pause began rather than racing the 429 on its way.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() ->
+                io.modelegress.server.testing.Http.get(sidecar.adminUrl() + "/metrics").body()
+                        .contains("egress_upstream_attempts_total{result=\"429\",upstream=\"up\"} 1.0"));
         List<CompletableFuture<HttpResponse<String>>> others = new ArrayList<>();
         for (int i = 0; i < 10; i++) others.add(send());
         assertEquals(200, first.get().statusCode(), "the throttled request is retried after the pause");
@@ -87,6 +92,32 @@ class RateShapingTest {
             long ms = (t - throttledAt.get()) / 1_000_000;
             assertTrue(ms >= 500, "a request reached the paused upstream " + ms + "ms after its 429");
         }
+    }
+
+    @Test
+    void anExhaustedQuotaInTheUpstreamsHeadersHoldsTheNextRequestUntilItsReset() throws Exception {
+        start("{ max_queue: 10, max_queue_wait: 10s }");
+        AtomicInteger seen = new AtomicInteger();
+        AtomicLong exhaustedAt = new AtomicLong();
+        AtomicLong nextAt = new AtomicLong();
+        upstream.script((ctx, req) -> {
+            var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.copiedBuffer("{}".getBytes()));
+            r.headers().setInt("content-length", 2);
+            if (seen.getAndIncrement() == 0) {
+                // OpenAI's quota headers, in mixed case as some gateways send them: a quota of 1 request, none
+                // left, full again in 800 ms (with a larger limit the limiter refills linearly: see UpstreamWindow).
+                r.headers().set("X-RateLimit-Limit-Requests", "1").set("X-RateLimit-Remaining-Requests", "0")
+                        .set("X-RateLimit-Reset-Requests", "800ms");
+                exhaustedAt.set(System.nanoTime());
+            } else {
+                nextAt.set(System.nanoTime());
+            }
+            ctx.writeAndFlush(r);
+        });
+        assertEquals(200, send().get().statusCode());
+        assertEquals(200, send().get().statusCode());
+        long ms = (nextAt.get() - exhaustedAt.get()) / 1_000_000;
+        assertTrue(ms >= 700, "the next request reached the exhausted upstream " + ms + " ms after the answer that said none were left");
     }
 
     @Test
