@@ -30,6 +30,11 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private final ServerSettings settings;
     private final Router router;
     private ScheduledFuture<?> readTimer;
+    /** A request whose head arrived and whose last content has not: what the read timer reports if it fires. */
+    private boolean reading;
+    private long readStartedNanos;
+    private String readingUri;
+    private String readingId;
     private int inFlight;
     private boolean broken;
 
@@ -54,12 +59,15 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
             inFlight++;
             if (!req.headers().contains(ErrorResponses.X_REQUEST_ID)) req.headers().set(ErrorResponses.X_REQUEST_ID, newId());
             cancelReadTimer();
-            if (settings.requestReadTimeout().toNanos() > 0) {
-                readTimer = ctx.executor().schedule(() -> tooSlow(ctx, req.uri(), req.headers().get(ErrorResponses.X_REQUEST_ID)),
-                        settings.requestReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            }
+            reading = true;
+            readStartedNanos = System.nanoTime();
+            readingUri = req.uri();
+            readingId = req.headers().get(ErrorResponses.X_REQUEST_ID);
         }
-        if (msg instanceof LastHttpContent) cancelReadTimer();
+        if (msg instanceof LastHttpContent) {
+            reading = false;
+            cancelReadTimer();
+        }
         if (msg instanceof HttpContent && ((HttpContent) msg).decoderResult().isFailure()) {
             Throwable cause = ((HttpContent) msg).decoderResult().cause();
             ReferenceCountUtil.release(msg);
@@ -67,6 +75,23 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
             return;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * The request-read timer is armed only when a read ends with a request still incomplete: most requests arrive
+     * whole in one read and never touch the event loop's timer queue. The limit still counts from the request's
+     * first bytes.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        long limit = settings.requestReadTimeout().toNanos();
+        if (reading && readTimer == null && limit > 0) {
+            String uri = readingUri;
+            String id = readingId;
+            long left = limit - (System.nanoTime() - readStartedNanos);
+            readTimer = ctx.executor().schedule(() -> tooSlow(ctx, uri, id), Math.max(0, left), TimeUnit.NANOSECONDS);
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
