@@ -547,6 +547,14 @@ ensure_jars
 raise_fd_limit
 log "results: $OUT"
 machine
+# Every port must be free: a leftover process on one of them would be measured in place of ours.
+for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT"; do
+  if { exec 7<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+    exec 7>&-
+    log "port $port is already in use (a leftover run?): stop that process or choose other ports (see the knobs)"
+    exit 1
+  fi
+done
 start_mocks
 start_nginx
 write_sidecar_config "$WORK/sidecar.yaml" ""
