@@ -91,6 +91,19 @@ class ForwardingTest {
     }
 
     @Test
+    void aRequestPipelinedBehindConnectionCloseIsNeverSentUpstream() throws Exception {
+        openai.script(TestUpstream.json(200, "{\"ok\":true}"));
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+                    + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+            assertEquals(200, raw.read().status());
+            assertTrue(raw.closedByPeer(), "the connection closes after the answer that said close");
+        }
+        openai.take();
+        assertEquals(0, openai.receivedCount(), "the pipelined second request reached the upstream");
+    }
+
+    @Test
     void anthropicRouteStripsItsPrefixAndReplacesTheKeyHeader() throws Exception {
         HttpResponse<String> resp = Http.post(sidecar.url() + "/anthropic/v1/messages", "{}", "x-api-key", "dummy",
                 "authorization", "Bearer dummy");

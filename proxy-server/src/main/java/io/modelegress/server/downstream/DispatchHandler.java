@@ -33,6 +33,8 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     private final Drain drain;
     private Exchange exchange;
     private FullHttpRequest pending;
+    /** The exchange in flight answers with "Connection: close" (the agent asked, HTTP/1.0, or draining). */
+    private boolean closeAfter;
 
     public DispatchHandler(Supplier<EgressRuntime> runtime, Drain drain) {
         this.runtime = runtime;
@@ -87,6 +89,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         rc.route = route;
         rc.deadline = deadline(rt, req, route, rc);
+        closeAfter = !keepAlive;
         Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
         exchange = e;
         drain.started(e);
@@ -131,7 +134,9 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         FullHttpRequest next = pending;
         pending = null;
         if (next != null) {
-            if (ctx.channel().isActive()) handle(ctx, next);
+            // After an answer that said "Connection: close" the connection is closing (its close may wait behind
+            // buffered bytes): a request pipelined behind it is dropped, never sent upstream.
+            if (ctx.channel().isActive() && !closeAfter) handle(ctx, next);
             else next.release();
         }
     }

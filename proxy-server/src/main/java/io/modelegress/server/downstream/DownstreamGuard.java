@@ -79,8 +79,8 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
 
     /**
      * The request-read timer is armed only when a read ends with a request still incomplete: most requests arrive
-     * whole in one read and never touch the event loop's timer queue. The limit still counts from the request's
-     * first bytes.
+     * whole in one read and never touch the event loop's timer queue. The limit counts from the decoded request
+     * head (a head trickled in byte by byte is left to the idle timeout, as before).
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {

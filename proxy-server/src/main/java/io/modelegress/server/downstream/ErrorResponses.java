@@ -72,7 +72,9 @@ public final class ErrorResponses {
             HttpContent event = sseEvent(down.alloc(), dialect, e);
             int n = event.content().readableBytes();
             down.write(event);
-            down.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+            var f = down.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+            // The head said "Connection: close": close once the stream's end has gone out.
+            if (!keepAlive) f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return n;
         }
         down.close();

@@ -3,11 +3,11 @@ package io.modelegress.server.server;
 import io.modelegress.server.upstream.TlsContexts;
 
 /**
- * Start-up work that does not depend on the config, started on other threads while the main thread reads the
- * config: one thread configures logging and loads the native transport, the metrics registry and the HTTP codec
- * (needed first, in that order); another builds the TLS client context on the JDK's CA certificates (needed last,
- * and the longest). Everything here is also done (or found already done) on the normal path, so a failure here
- * changes nothing.
+ * Start-up work that does not depend on the config, done on a second thread while the main thread reads the
+ * config: the TLS client context on the JDK's CA certificates (the longest), then the native transport, the
+ * metrics registry and the HTTP codec classes. Everything here is also done (or found already done) on the normal
+ * path, so a failure here changes nothing. (Configuring logging here too was tried: slower, and SLF4J then
+ * replays the early log calls with a warning.)
  */
 final class Warmup {
     private Warmup() {}

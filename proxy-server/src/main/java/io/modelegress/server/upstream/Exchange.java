@@ -199,6 +199,7 @@ public final class Exchange {
                 onUpstreamBroken(w.cause());
                 return;
             }
+            if (finished || lease == null || lease.channel() != ch) return; // this attempt is over already
             Deadline.Limit l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
             schedulePhase(l, () -> onAttemptFailure(timeout(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, l,
                     "upstream " + tg.upstream().authority() + " sent no response headers")));
@@ -364,6 +365,7 @@ public final class Exchange {
     }
 
     private void dropLease() {
+        cancelPhase(); // a phase timer of this attempt must not fire into the next one
         if (relay != null) relay.discardHeld();
         if (lease != null) {
             rt.pool().discard(lease);

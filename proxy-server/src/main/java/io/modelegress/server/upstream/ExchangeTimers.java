@@ -92,6 +92,7 @@ final class ExchangeTimers {
 
     /** Makes sure a wake-up is scheduled no later than the earliest limit. */
     private void arm() {
+        if (finished.getAsBoolean()) return;
         long next = Math.min(deadlineAt, Math.min(sdkAt, phaseAt));
         if (next == NONE || wake != null && wakeAt <= next) return;
         if (wake != null) wake.cancel(false);
@@ -121,7 +122,11 @@ final class ExchangeTimers {
                 cancelPhase();
             }
         }
-        if (due != null) due.run();
-        if (!finished.getAsBoolean()) arm();
+        try {
+            if (due != null) due.run();
+        } finally {
+            // Even when the callback throws, the other limits stay armed: the deadline is the last safety net.
+            if (!finished.getAsBoolean()) arm();
+        }
     }
 }

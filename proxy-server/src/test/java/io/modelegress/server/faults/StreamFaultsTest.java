@@ -115,6 +115,21 @@ class StreamFaultsTest {
     }
 
     @Test
+    void aStreamEndedByAnErrorClosesTheConnectionWhenTheAgentAskedToClose() throws Exception {
+        upstream.script((ctx, req) -> {
+            TestUpstream.sseHead(ctx);
+            TestUpstream.event(ctx, chunk("partial"));
+            ctx.executor().schedule(() -> ctx.channel().close(), 50, TimeUnit.MILLISECONDS);
+        });
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            String body = raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + "Content-Length: 2\r\n\r\n{}").readUntil("0\r\n\r\n");
+            assertTrue(body.contains("\"code\":\"upstream_reset\""), body);
+            assertTrue(raw.closedByPeer(), "after the error event and the chunked terminator the sidecar closes");
+        }
+    }
+
+    @Test
     void plainBodyCutMidwayClosesTheAgentConnection() throws Exception {
         upstream.script((ctx, req) -> {
             DefaultHttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
