@@ -13,26 +13,16 @@ final class Warmup {
     private Warmup() {}
 
     static void start() {
-        spawn("egress-warmup", () -> {
-            TlsContexts.client(null);
-            Transport.best();
-            new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT).close();
-            new io.netty.handler.codec.http.HttpServerCodec();
-        });
-    }
-
-    private interface Work {
-        void run() throws Exception;
-    }
-
-    private static void spawn(String name, Work work) {
         Thread t = new Thread(() -> {
             try {
-                work.run();
+                TlsContexts.client(null);
+                Transport.best();
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT).close();
+                new io.netty.handler.codec.http.HttpServerCodec();
             } catch (Throwable ignored) {
                 // the normal path does the same work and reports what fails
             }
-        }, name);
+        }, "egress-warmup");
         t.setDaemon(true);
         t.start();
     }

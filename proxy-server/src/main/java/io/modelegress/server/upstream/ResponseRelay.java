@@ -14,17 +14,24 @@ import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.downstream.ErrorResponses;
 import io.modelegress.server.downstream.HopByHop;
 import io.modelegress.server.downstream.RequestContext;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Relays one upstream response to the agent as it arrives: the buffers that came in are the buffers that go out.
@@ -44,7 +51,7 @@ final class ResponseRelay {
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
     private SseScanner scanner;
     /** The upstream connection this attempt reads (its pool watch hands each message to {@link #read}). */
-    private final io.netty.channel.Channel upstream;
+    private final Channel upstream;
     /** An error answer held whole (up to {@link #MAX_HELD_ERROR} bytes) so the retry policy can read its body. */
     private boolean holdingError;
     private int heldBytes;
@@ -55,7 +62,7 @@ final class ResponseRelay {
     private StreamUsage streamUsage;
     private java.io.ByteArrayOutputStream usageBody;
 
-    ResponseRelay(Exchange ex, UpstreamConnector.Target target, io.netty.channel.Channel upstream) {
+    ResponseRelay(Exchange ex, UpstreamConnector.Target target, Channel upstream) {
         this.ex = ex;
         this.target = target;
         this.rc = ex.context();
@@ -151,14 +158,14 @@ final class ResponseRelay {
      * The quota and retry-after headers, if any. One pass over the headers picks out the candidates (most upstreams
      * send none, OpenAI six), so the parser's ~30 name lookups run on a small map instead of the response headers.
      */
-    private static RateLimitSnapshot rateLimitSignals(io.netty.handler.codec.http.HttpHeaders headers, Ticker ticker) {
-        java.util.Map<String, String> found = null;
-        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            java.util.Map.Entry<CharSequence, CharSequence> h = it.next();
+    private static RateLimitSnapshot rateLimitSignals(HttpHeaders headers, Ticker ticker) {
+        Map<String, String> found = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> h = it.next();
             CharSequence name = h.getKey();
             if (startsWith(name, "x-ratelimit-") || startsWith(name, "anthropic-ratelimit-") || startsWith(name, "retry-after")) {
-                if (found == null) found = new java.util.HashMap<>();
-                found.putIfAbsent(name.toString().toLowerCase(java.util.Locale.ROOT), h.getValue().toString());
+                if (found == null) found = new HashMap<>();
+                found.putIfAbsent(name.toString().toLowerCase(Locale.ROOT), h.getValue().toString());
             }
         }
         if (found == null) return RateLimitSnapshot.EMPTY;
@@ -166,7 +173,7 @@ final class ResponseRelay {
     }
 
     private static boolean startsWith(CharSequence name, String prefix) {
-        return name.length() >= prefix.length() && io.netty.util.AsciiString.regionMatches(name, true, 0, prefix, 0, prefix.length());
+        return name.length() >= prefix.length() && AsciiString.regionMatches(name, true, 0, prefix, 0, prefix.length());
     }
 
     private void onContent(HttpContent c) {
