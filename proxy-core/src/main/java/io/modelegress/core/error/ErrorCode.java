@@ -26,6 +26,7 @@ public enum ErrorCode {
     UPSTREAM_RESPONSE_TIMEOUT("upstream_response_timeout", 504, false, "the upstream accepted the request but sent no response headers in time; raise timeouts.response_headers for slow models"),
     FIRST_TOKEN_TIMEOUT("first_token_timeout", 504, false, "the upstream sent headers but no data in time; raise timeouts.first_token"),
     UPSTREAM_RESET("upstream_reset", 502, true, "the upstream closed the connection early; check upstream health and idle timeouts"),
+    UPSTREAM_PROTOCOL_ERROR("upstream_protocol_error", 502, true, "the upstream's answer broke HTTP/1.1 framing (malformed head or chunk, unsolicited 101); check the upstream server and anything in front of it"),
     STREAM_IDLE_TIMEOUT("stream_idle_timeout", 504, false, "the stream went silent; raise timeouts.stream_idle for slow models"),
     REQUEST_DEADLINE_EXCEEDED("request_deadline_exceeded", 504, false, "the whole request deadline ran out; raise timeouts.request or x-egress-timeout"),
     RATE_LIMITED("rate_limited", 429, true, "the sidecar's own limits (upstreams.*.limits) could not start the request in time"),

@@ -23,6 +23,12 @@ public final class ErrorResponses {
     public static final String X_EGRESS_ATTEMPTS = "x-egress-attempts";
     public static final String X_SHOULD_RETRY = "x-should-retry";
     public static final String X_REQUEST_ID = "x-request-id";
+    /** Anthropic's name for its request id. */
+    public static final String REQUEST_ID = "request-id";
+    /** The sidecar's own request id, beside the upstream's {@code x-request-id}. */
+    public static final String X_EGRESS_REQUEST_ID = "x-egress-request-id";
+    /** Headers only the sidecar sets: stripped from every upstream answer. */
+    public static final String X_EGRESS_PREFIX = "x-egress-";
 
     private ErrorResponses() {}
 
@@ -38,7 +44,7 @@ public final class ErrorResponses {
                 .set(X_EGRESS_ERROR, code.code())
                 .set(X_SHOULD_RETRY, Boolean.toString(e.shouldRetry()))
                 .setInt(X_EGRESS_ATTEMPTS, attempts);
-        if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
+        if (requestId != null) r.headers().set(X_REQUEST_ID, requestId).set(X_EGRESS_REQUEST_ID, requestId);
         Duration retryAfter = e.retryAfter();
         if (retryAfter != null && (code.status() == 429 || code.status() == 503)) {
             long ms = Math.max(0, retryAfter.toMillis());
@@ -77,7 +83,9 @@ public final class ErrorResponses {
             if (!keepAlive) f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return n;
         }
-        down.close();
+        // A plain body cut mid-way: flush what was relayed (at least the head), then close, so the client sees a
+        // truncated response at once instead of a connection closed with nothing.
+        down.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
         return 0;
     }
 

@@ -29,17 +29,25 @@ public final class HopByHop {
             }
         }
         for (AsciiString name : FIXED) h.remove(name);
-        // Any other Proxy-* header is meant for us or a proxy, never for the upstream. One pass, no copies, in the
-        // common case of none at all.
+        // Any other Proxy-* header is meant for us or a proxy, never for the upstream.
+        removePrefixed(h, "proxy-");
+    }
+
+    /**
+     * Removes every header whose name starts with {@code prefix} (lower case, compared ignoring case). One pass, no
+     * copies, in the common case of none at all.
+     */
+    public static void removePrefixed(HttpHeaders h, String prefix) {
+        int n = prefix.length();
         var it = h.iteratorCharSequence();
-        boolean anyProxy = false;
+        boolean any = false;
         while (it.hasNext()) {
-            CharSequence n = it.next().getKey();
-            if (n.length() > 6 && AsciiString.regionMatches(n, true, 0, "proxy-", 0, 6)) {
-                anyProxy = true;
+            CharSequence name = it.next().getKey();
+            if (name.length() > n && AsciiString.regionMatches(name, true, 0, prefix, 0, n)) {
+                any = true;
                 break;
             }
         }
-        if (anyProxy) h.names().stream().filter(n -> n.regionMatches(true, 0, "proxy-", 0, 6)).toList().forEach(h::remove);
+        if (any) h.names().stream().filter(x -> x.length() > n && x.regionMatches(true, 0, prefix, 0, n)).toList().forEach(h::remove);
     }
 }

@@ -17,6 +17,8 @@ public final class RequestContext {
     public Deadline deadline;
     public String upstream = "-";
     public int attempts;
+    /** The upstream's own request id ({@code x-request-id} or Anthropic's {@code request-id}), or null. */
+    public String upstreamRequestId;
     public int status;
     public ErrorCode error;
     public boolean committed;

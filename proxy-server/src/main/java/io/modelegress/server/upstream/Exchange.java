@@ -239,6 +239,17 @@ public final class Exchange {
         else onAttemptFailure(e);
     }
 
+    /**
+     * The upstream's answer broke HTTP/1.1 framing (a malformed head or chunk, an unsolicited 101). The connection
+     * is closed, never pooled; before the commit point the agent gets our typed error, after it the stream's error.
+     */
+    void onProtocolError(String what) {
+        if (finished) return;
+        EgressException e = new EgressException(ErrorCode.UPSTREAM_PROTOCOL_ERROR, "upstream \"" + rc.upstream + "\" " + what);
+        if (relay != null && relay.committed()) fail(e);
+        else onAttemptFailure(e);
+    }
+
     /** An attempt failed before anything reached the agent: retry it, fall back, or answer with {@code e}. */
     void onAttemptFailure(EgressException e) {
         if (finished) return;

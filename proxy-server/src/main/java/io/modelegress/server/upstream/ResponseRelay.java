@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -50,6 +52,8 @@ final class ResponseRelay {
     private HttpResponse heldHead;
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
     private SseScanner scanner;
+    /** Between an interim (1xx) response head and its empty last content. */
+    private boolean skippingInterim;
     /** The upstream connection this attempt reads (its pool watch hands each message to {@link #read}). */
     private final Channel upstream;
     /** An error answer held whole (up to {@link #MAX_HELD_ERROR} bytes) so the retry policy can read its body. */
@@ -81,6 +85,22 @@ final class ResponseRelay {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (!(msg instanceof HttpObject)) {
+            // Raw bytes: the decoder switched protocols, so the response framing is lost.
+            ReferenceCountUtil.release(msg);
+            ex.onProtocolError("sent bytes that are not HTTP/1.1 after switching protocols");
+            return;
+        }
+        if (skippingInterim) {
+            // The empty body of an interim (1xx) response: the final response comes next on the same connection.
+            if (msg instanceof LastHttpContent) skippingInterim = false;
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse && !(msg instanceof HttpContent) && isInterim((HttpResponse) msg)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof HttpResponse) {
             onHead((HttpResponse) msg);
             if (ex.isFinishedOrNot(this)) {
@@ -91,9 +111,24 @@ final class ResponseRelay {
         if (msg instanceof HttpContent) onContent((HttpContent) msg);
     }
 
+    /**
+     * A 1xx answer is not the response: 100 Continue, 102 Processing and 103 Early Hints are consumed (the agent gets
+     * the final response only, and the response-headers timer keeps running); an unsolicited 101 means the framing
+     * that follows is not HTTP/1.1, so the attempt fails and the connection is closed, never pooled.
+     */
+    private boolean isInterim(HttpResponse resp) {
+        if (resp.decoderResult().isFailure() || resp.status().codeClass() != HttpStatusClass.INFORMATIONAL) return false;
+        if (resp.status().code() == 101) {
+            ex.onProtocolError("answered 101 Switching Protocols to a request that asked for no upgrade");
+        } else {
+            skippingInterim = true;
+        }
+        return true;
+    }
+
     private void onHead(HttpResponse resp) {
         if (resp.decoderResult().isFailure()) {
-            ex.onUpstreamBroken(resp.decoderResult().cause());
+            ex.onProtocolError("sent a malformed response head (" + UpstreamFailures.simple(resp.decoderResult().cause()) + ")");
             return;
         }
         if (target.absoluteForm() && resp.status().code() == 407) {
@@ -112,8 +147,17 @@ final class ResponseRelay {
         // ours come in. What the retry policy and the limiter read later (retry-after, quota headers) stays.
         HttpResponse head = resp;
         head.setProtocolVersion(HttpVersion.HTTP_1_1);
-        HopByHop.strip(head.headers());
-        head.headers().set(ErrorResponses.X_REQUEST_ID, rc.requestId).setInt(ErrorResponses.X_EGRESS_ATTEMPTS, rc.attempts);
+        HttpHeaders hh = head.headers();
+        HopByHop.strip(hh);
+        // Only the sidecar speaks x-egress-*: an upstream's own would pass for ours (a spoofed x-egress-error).
+        HopByHop.removePrefixed(hh, ErrorResponses.X_EGRESS_PREFIX);
+        // The provider's request id stays (SDKs expose it; support tickets quote it); ours goes beside it.
+        rc.upstreamRequestId = hh.get(ErrorResponses.X_REQUEST_ID);
+        if (rc.upstreamRequestId == null) {
+            rc.upstreamRequestId = hh.get(ErrorResponses.REQUEST_ID);
+            hh.set(ErrorResponses.X_REQUEST_ID, rc.requestId);
+        }
+        hh.set(ErrorResponses.X_EGRESS_REQUEST_ID, rc.requestId).setInt(ErrorResponses.X_EGRESS_ATTEMPTS, rc.attempts);
         int code = rc.status;
         boolean bodiless = code == 204 || code == 304 || code < 200 || HttpMethod.HEAD.name().equals(rc.method);
         if (!lengthKnown && !bodiless) HttpUtil.setTransferEncodingChunked(head, true);
@@ -178,9 +222,12 @@ final class ResponseRelay {
 
     private void onContent(HttpContent c) {
         boolean last = c instanceof LastHttpContent;
-        if (last && c.decoderResult().isFailure()) {
+        if (c.decoderResult().isFailure()) {
+            // An invalid chunk size or a body the decoder cannot frame: what was relayed so far is flushed first, so
+            // the agent sees the head (or the stream's events) and then the error, never a silent close.
+            String why = UpstreamFailures.simple(c.decoderResult().cause());
             c.release();
-            ex.onUpstreamBroken(c.decoderResult().cause());
+            ex.onProtocolError("sent a malformed response body (" + why + ")");
             return;
         }
         rc.bytesOut += c.content().readableBytes();

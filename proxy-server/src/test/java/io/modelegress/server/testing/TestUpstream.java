@@ -143,6 +143,11 @@ public final class TestUpstream implements AutoCloseable {
         ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(raw, StandardCharsets.UTF_8)));
     }
 
+    /** Writes bytes as they are, past the HTTP encoder: framing a real server would never send. */
+    public static void raw(ChannelHandlerContext ctx, String bytes) {
+        ctx.pipeline().firstContext().writeAndFlush(Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1));
+    }
+
     @Override
     public void close() {
         server.close().awaitUninterruptibly();
