@@ -24,6 +24,7 @@ public final class SseScanner {
     private String eventType;
 
     private long dataEvents;
+    private final StreamCompletion completion = new StreamCompletion();
     private java.util.function.Consumer<String> eventListener;
     private StringBuilder allData;
     private boolean done;
@@ -44,6 +45,9 @@ public final class SseScanner {
 
     /** True once the stream's end marker was seen. */
     public boolean sawEnd() { return done; }
+
+    /** Whether the stream, ending now, was finished by its upstream. */
+    public StreamCompletion completion() { return completion; }
 
     /** Scans bytes; returns the number of data-carrying events that completed in them. */
     public int feed(byte[] bytes, int offset, int length) {
@@ -97,6 +101,7 @@ public final class SseScanner {
                 if (eventData.length() < MAX_LINE) eventData.append(value);
             }
             if (value.equals("[DONE]")) done = true;
+            completion.onData(eventType, value);
             if (eventListener != null) {
                 if (allData == null) allData = new StringBuilder();
                 if (allData.length() > 0) allData.append('\n');

@@ -4,6 +4,7 @@ import io.modelegress.core.config.RouteSettings.Dialect;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorBodies;
 import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.sse.StreamCompletion;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -62,11 +63,12 @@ public final class ErrorResponses {
 
     /**
      * Ends an exchange with our own error, whatever was sent so far: the JSON answer before the commit point; after
-     * it, an SSE error event then the end of the stream; a plain body cut mid-way closes the connection, so the
+     * it, an SSE error event (in the stream's own format, {@code sse} being its shape so far; null for a plain body)
+     * then the end of the stream; a plain body cut mid-way closes the connection, so the
      * client sees a truncated response at once. Returns the bytes written.
      */
     public static int answer(io.netty.channel.ChannelHandlerContext down, Dialect dialect, EgressException e, String requestId,
-                             int attempts, boolean keepAlive, boolean committed, boolean sse) {
+                             int attempts, boolean keepAlive, boolean committed, StreamCompletion sse) {
         if (!committed) {
             FullHttpResponse resp = response(down.alloc(), dialect, e, requestId, attempts, keepAlive);
             int n = resp.content().readableBytes();
@@ -74,8 +76,8 @@ public final class ErrorResponses {
             if (!keepAlive) f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return n;
         }
-        if (sse) {
-            HttpContent event = sseEvent(down.alloc(), dialect, e);
+        if (sse != null) {
+            HttpContent event = sseEvent(down.alloc(), dialect, sse, e);
             int n = event.content().readableBytes();
             down.write(event);
             var f = down.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
@@ -89,9 +91,10 @@ public final class ErrorResponses {
         return 0;
     }
 
-    /** The SSE error event for a stream that already started. */
-    public static HttpContent sseEvent(ByteBufAllocator alloc, Dialect dialect, EgressException e) {
-        byte[] b = ErrorBodies.sseEvent(dialect, e.code(), e.describe()).getBytes(StandardCharsets.UTF_8);
+    /** The SSE error event for a stream that already started, in the format of that stream. */
+    public static HttpContent sseEvent(ByteBufAllocator alloc, Dialect dialect, StreamCompletion shape, EgressException e) {
+        byte[] b = ErrorBodies.sseEvent(dialect, shape.api(), shape.sequenceNumber(), e.code(), e.describe())
+                .getBytes(StandardCharsets.UTF_8);
         return new DefaultHttpContent(alloc.buffer(b.length).writeBytes(b));
     }
 }

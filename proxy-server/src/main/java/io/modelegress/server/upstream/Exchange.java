@@ -349,7 +349,7 @@ public final class Exchange {
         AttemptOutcome o = AttemptOutcome.failure(e.code());
         endAttempt(relay != null && relay.committed() ? o.afterCommit() : o);
         boolean committed = relay != null && relay.committed();
-        boolean sse = relay != null && relay.isSse();
+        io.modelegress.core.sse.StreamCompletion sse = relay != null && relay.isSse() ? relay.streamShape() : null;
         dropLease();
         if (!committed) rc.status = e.code().status();
         rc.bytesOut += ErrorResponses.answer(down, rc.dialect(), e, rc.requestId, rc.attempts, keepAlive, committed, sse);

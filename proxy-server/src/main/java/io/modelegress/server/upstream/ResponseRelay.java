@@ -9,6 +9,11 @@ import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.ratelimit.UsageParser;
 import io.modelegress.core.retry.SseErrorEvent;
 import io.modelegress.core.sse.SseScanner;
+import io.modelegress.core.sse.StreamCompletion;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import java.nio.charset.StandardCharsets;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.downstream.ErrorResponses;
@@ -52,6 +57,8 @@ final class ResponseRelay {
     private HttpResponse heldHead;
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
     private SseScanner scanner;
+    /** Upstream reads are paused because the agent's socket is full (stream_idle does not run meanwhile). */
+    private boolean pausedByAgent;
     /** Between an interim (1xx) response head and its empty last content. */
     private boolean skippingInterim;
     /** The upstream connection this attempt reads (its pool watch hands each message to {@link #read}). */
@@ -246,6 +253,10 @@ final class ResponseRelay {
             progress = completed[0] > 0;
         }
         ChannelHandlerContext down = ex.downstream();
+        if (last && sse && !holdingError) {
+            c = endOfStream(c);
+            if (c == null) return;
+        }
         if (holdingError) {
             held.add(c);
             heldBytes += c.content().readableBytes();
@@ -277,12 +288,6 @@ final class ResponseRelay {
             down.write(c);
         }
         if (last) {
-            if (sse && !scanner.sawEnd() && !upstream.isActive()) {
-                // Close-delimited stream cut without its end marker: never let a truncated answer look complete.
-                ex.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream
-                        + "\" closed the stream before its end marker"));
-                return;
-            }
             boolean reusable = upstreamKeepAlive && upstream.isActive();
             down.flush();
             ex.cancelPhase();
@@ -290,14 +295,57 @@ final class ResponseRelay {
             return;
         }
         down.flush();
-        if (progress) armStreamIdle();
-        if (!down.channel().isWritable()) upstream.config().setAutoRead(false);
+        if (!down.channel().isWritable()) {
+            // Back-pressure: the agent reads slower than the upstream writes. While the sidecar itself holds the
+            // upstream's reads, silence is ours, not the upstream's: stream_idle is off until reads resume.
+            upstream.config().setAutoRead(false);
+            pausedByAgent = true;
+            ex.cancelPhase();
+        } else if (progress) {
+            armStreamIdle();
+        }
     }
 
-    /** The agent's socket drained: read the upstream again. */
+    /** The agent's socket drained: read the upstream again, and from then on time its silence again. */
     void onDownstreamWritable() {
-        if (ex.downstream().channel().isWritable()) upstream.config().setAutoRead(true);
+        if (!ex.downstream().channel().isWritable()) return;
+        upstream.config().setAutoRead(true);
+        if (pausedByAgent) {
+            pausedByAgent = false;
+            armStreamIdle();
+        }
     }
+
+    /**
+     * The last content of an SSE stream: a model stream must have been finished by its upstream (a finish reason or
+     * an end marker), whatever the transport said; one finished without its marker gets the marker the SDKs expect.
+     * Returns what to relay as the last content, or null when the attempt ended here as a cut stream.
+     */
+    private HttpContent endOfStream(HttpContent c) {
+        StreamCompletion sc = scanner.completion();
+        boolean cut = sc.api() == StreamCompletion.Api.UNKNOWN ? !scanner.sawEnd() && !upstream.isActive() : !sc.complete();
+        if (cut) {
+            c.release();
+            EgressException e = new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the "
+                    + "stream before the answer was finished (" + (sc.api() == StreamCompletion.Api.UNKNOWN
+                    ? "closed before its end marker" : "no finish reason and no end marker") + ")");
+            if (committed) {
+                ex.fail(e);
+            } else {
+                discardHeld();
+                ex.onAttemptFailure(e);
+            }
+            return null;
+        }
+        String marker = sc.missingEndMarker();
+        if (marker == null) return c;
+        ByteBuf tail = Unpooled.copiedBuffer(marker, StandardCharsets.US_ASCII);
+        rc.bytesOut += tail.readableBytes();
+        return new DefaultLastHttpContent(Unpooled.wrappedBuffer(c.content(), tail));
+    }
+
+    /** The stream's shape so far, for an error event in the same API's format. */
+    StreamCompletion streamShape() { return scanner == null ? new StreamCompletion() : scanner.completion(); }
 
     private void armStreamIdle() {
         Deadline.Limit l = rc.deadline.limitFor(target.timeouts().streamIdle(), "timeouts.stream_idle");

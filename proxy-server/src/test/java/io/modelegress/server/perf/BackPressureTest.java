@@ -1,6 +1,7 @@
 package io.modelegress.server.perf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.Sidecar;
@@ -77,16 +78,79 @@ class BackPressureTest {
         }
     }
 
-    /** Writes the next event only when the previous one left the socket: the upstream is as fast as TCP lets it. */
+    /**
+     * While the sidecar holds the upstream's reads because the agent is slow, the upstream's silence is not its own:
+     * stream_idle (300 ms here) must not cut a stream whose agent pauses reading for far longer.
+     */
+    @Test
+    void aSlowAgentIsNotCutByStreamIdle() throws Exception {
+        AtomicLong written = new AtomicLong();
+        long total = 16L * 1024 * 1024;
+        byte[] event = sseEvent();
+        try (TestUpstream up = new TestUpstream();
+             Sidecar s = Sidecar.start("timeouts: { stream_idle: 300ms }\nupstreams:\n  up:\n    url: " + up.url()
+                     + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+            up.script((ctx, req) -> {
+                TestUpstream.sseHead(ctx);
+                pump(ctx, event, written, total, "data: [DONE]\n\n");
+            });
+            try (Socket agent = new Socket()) {
+                agent.setReceiveBufferSize(64 * 1024);
+                agent.connect(s.server.agentAddress());
+                agent.setSoTimeout(30_000);
+                agent.getOutputStream().write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+                        .getBytes(StandardCharsets.US_ASCII));
+                // The agent reads nothing until the upstream has been held, silent, for several stream_idle periods.
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> written.get() > 0);
+                long[] last = {-1};
+                long[] since = {System.nanoTime()};
+                Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                    long now = written.get();
+                    if (now != last[0]) {
+                        last[0] = now;
+                        since[0] = System.nanoTime();
+                    }
+                    return System.nanoTime() - since[0] > Duration.ofMillis(1500).toNanos();
+                });
+                assertTrue(written.get() < total, "the upstream was held back");
+                InputStream in = agent.getInputStream();
+                byte[] buf = new byte[256 * 1024];
+                java.io.ByteArrayOutputStream tail = new java.io.ByteArrayOutputStream();
+                String end = "";
+                while (!end.endsWith("0\r\n\r\n")) {
+                    int n = in.read(buf);
+                    if (n < 0) break;
+                    tail.write(buf, 0, n);
+                    if (tail.size() > 8192) {
+                        byte[] keep = java.util.Arrays.copyOfRange(tail.toByteArray(), tail.size() - 4096, tail.size());
+                        tail.reset();
+                        tail.write(keep);
+                    }
+                    end = tail.toString(StandardCharsets.US_ASCII);
+                }
+                assertFalse(end.contains("stream_idle_timeout"), "a slow agent was reported as a silent upstream: "
+                        + end.substring(Math.max(0, end.length() - 300)));
+                assertTrue(end.contains("data: [DONE]"), end.substring(Math.max(0, end.length() - 300)));
+                assertEquals(total, written.get());
+            }
+        }
+    }
+
     private static void pump(ChannelHandlerContext ctx, byte[] event, AtomicLong written) {
-        if (written.get() >= TOTAL) {
+        pump(ctx, event, written, TOTAL, null);
+    }
+
+    /** Writes the next event only when the previous one left the socket: the upstream is as fast as TCP lets it. */
+    private static void pump(ChannelHandlerContext ctx, byte[] event, AtomicLong written, long total, String last) {
+        if (written.get() >= total) {
+            if (last != null) ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(last, StandardCharsets.US_ASCII)));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
         ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(event))).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) return;
             written.addAndGet(event.length);
-            pump(ctx, event, written);
+            pump(ctx, event, written, total, last);
         });
     }
 
