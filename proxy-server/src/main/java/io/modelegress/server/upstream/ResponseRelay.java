@@ -170,7 +170,11 @@ final class ResponseRelay {
         if (!lengthKnown && !bodiless) HttpUtil.setTransferEncodingChunked(head, true);
         if (!ex.keepAlive()) head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         String type = resp.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        sse = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
+        // A compressed event stream (an upstream that ignored our accept-encoding: identity) cannot be scanned or
+        // given an error event: it is relayed as a plain body, committed at its head, never held.
+        String encoding = resp.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        sse = type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17)
+                && (encoding == null || encoding.equalsIgnoreCase("identity"));
         rc.streaming = sse;
         upstreamHead = resp;
         UpstreamState state = ex.currentState();

@@ -41,6 +41,7 @@ final class UpstreamRequests {
         HopByHop.strip(h);
         h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
         h.set(HttpHeaderNames.HOST, u.authority());
+        StreamingRequests.preferIdentity(h, body);
         if (u.auth() != null) {
             for (String name : AGENT_CREDENTIALS) h.remove(name);
             h.set(u.auth().header(), u.auth().value().current().value());

@@ -136,6 +136,46 @@ class StreamEndTest {
         assertEquals("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n", r.body());
     }
 
+    @Test
+    void aStreamingRequestAsksTheUpstreamForIdentity() throws Exception {
+        streamThenEnd(chunk("{\"content\":\"Hi\"}", "\"stop\""));
+        HttpResponse<String> r = Http.post(sidecar.url() + "/v1/chat/completions",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"say \\\"stream\\\": true\"}],\"stream\" : true}",
+                "accept-encoding", "gzip, br");
+        assertEquals(200, r.statusCode());
+        assertEquals("identity", upstream.take().header("accept-encoding"));
+        upstream.script(TestUpstream.json(200, "{}"));
+        Http.post(sidecar.url() + "/v1/chat/completions", "{\"messages\":[{\"content\":\"\\\"stream\\\": true\"}],\"stream\":false}",
+                "accept-encoding", "gzip");
+        assertEquals("gzip", upstream.take().header("accept-encoding"), "a non-streaming answer keeps its compression");
+    }
+
+    @Test
+    void aCompressedStreamIsRelayedAsItComesNotHeld() throws Exception {
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz, true)) {
+            z.write(chunk("{\"content\":\"Hel\"}", "null").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            z.flush();
+            byte[] first = gz.toByteArray();
+            upstream.script((ctx, req) -> {
+                io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.OK);
+                head.headers().set("content-type", "text/event-stream").set("content-encoding", "gzip")
+                        .set("transfer-encoding", "chunked");
+                ctx.write(head);
+                // The first tokens, then the upstream stalls (it never finishes the gzip stream).
+                ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(first)));
+            });
+            try (io.modelegress.server.testing.RawHttp agent = new io.modelegress.server.testing.RawHttp(sidecar.port())) {
+                String got = agent.send("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}")
+                        .readUntil("\u0000never");
+                assertTrue(got.startsWith("HTTP/1.1 200"), "committed at its head, not held for a first event: " + got);
+                assertTrue(got.toLowerCase().contains("content-encoding: gzip"), got);
+                assertTrue(got.length() > got.indexOf("\r\n\r\n") + 4 + 10, "the compressed tokens reached the agent: " + got);
+            }
+        }
+    }
+
     private static final List<String> RESPONSES_EVENTS = List.of(
             "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1,\"model\":\"m\",\"output\":[],\"status\":\"in_progress\"}}\n\n",
             "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hel\",\"logprobs\":[]}\n\n");
