@@ -58,9 +58,15 @@ final class ConfigMapper {
         if (maxHeader < 1024 || maxHeader > 1 << 20) s.problem("max_header_size", maxHeader + " bytes (expected: 1KiB to 1MiB)");
         long maxBody = s.bytes("max_request_body");
         if (maxBody < 0 || maxBody > Integer.MAX_VALUE) s.problem("max_request_body", maxBody + " bytes (expected: 0 to 2GiB)");
+        long maxBuffered = "auto".equals(s.string("max_buffered_bytes")) ? 0 : s.bytes("max_buffered_bytes");
+        if (maxBuffered < 0) s.problem("max_buffered_bytes", maxBuffered + " bytes (expected: auto or a size like 256MiB)");
+        long maxUncommitted = s.bytes("max_uncommitted_bytes");
+        if (maxUncommitted < 64 * 1024 || maxUncommitted > Integer.MAX_VALUE) {
+            s.problem("max_uncommitted_bytes", maxUncommitted + " bytes (expected: 64KiB to 2GiB)");
+        }
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
-                s.duration("drain_timeout"));
+                s.duration("drain_timeout"), maxBuffered, maxUncommitted);
     }
 
     private static HostPort hostPort(Section s, String k) {

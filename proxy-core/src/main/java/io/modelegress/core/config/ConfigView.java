@@ -20,7 +20,9 @@ public final class ConfigView {
         root.put("server", map("listen", s.listen().toString(), "admin", s.admin().toString(),
                 "max_request_body", s.maxRequestBody(), "max_header_size", s.maxHeaderSize(),
                 "idle_timeout", str(s.idleTimeout()), "request_read_timeout", str(s.requestReadTimeout()),
-                "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout())));
+                "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout()),
+                "max_buffered_bytes", s.maxBufferedBytes() == 0 ? "auto" : s.maxBufferedBytes(),
+                "max_uncommitted_bytes", s.maxUncommittedBytes()));
         root.put("proxy", map("use_environment", c.proxy().useEnvironment(), "https", mask(c.proxy().https(), maskProxy),
                 "http", mask(c.proxy().http(), maskProxy), "no_proxy", c.proxy().noProxy(),
                 "auth", c.proxyAuth().present() ? map("username", c.proxyAuth().username(), "password", "<redacted>") : null));

@@ -2,8 +2,12 @@ package io.modelegress.core.config;
 
 import java.time.Duration;
 
-/** The {@code server} block: where we listen and how we protect ourselves from the agent side. */
+/**
+ * The {@code server} block: where we listen and how we protect ourselves from the agent side.
+ * {@code maxBufferedBytes} 0 means derived from the direct-memory limit (half of it).
+ */
 public record ServerSettings(HostPort listen, HostPort admin, long maxRequestBody, int maxHeaderSize,
                              Duration idleTimeout, Duration requestReadTimeout,
-                             Duration shutdownDelay, Duration drainTimeout) {
+                             Duration shutdownDelay, Duration drainTimeout,
+                             long maxBufferedBytes, long maxUncommittedBytes) {
 }

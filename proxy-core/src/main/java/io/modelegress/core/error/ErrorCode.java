@@ -31,6 +31,7 @@ public enum ErrorCode {
     REQUEST_DEADLINE_EXCEEDED("request_deadline_exceeded", 504, false, "the whole request deadline ran out; raise timeouts.request or x-egress-timeout"),
     RATE_LIMITED("rate_limited", 429, true, "the sidecar's own limits (upstreams.*.limits) could not start the request in time"),
     UPSTREAM_UNAVAILABLE("upstream_unavailable", 503, true, "every upstream of the route is ejected by its circuit breaker; check upstream health"),
+    OVERLOADED("overloaded", 503, true, "the request bodies the sidecar holds reached server.max_buffered_bytes; the agent retries after retry-after, or raise the limit (and -XX:MaxDirectMemorySize)"),
     SHUTTING_DOWN("shutting_down", 503, true, "the sidecar is draining for shutdown; retry on the next instance"),
     INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id");
 

@@ -57,7 +57,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             if (pending != null) {
                 // More than one pipelined request: agents don't do this; refuse rather than buffer without bound.
-                req.release();
+                runtime.get().bodies().release(req);
                 ctx.close();
                 return;
             }
@@ -137,13 +137,13 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
             // After an answer that said "Connection: close" the connection is closing (its close may wait behind
             // buffered bytes): a request pipelined behind it is dropped, never sent upstream.
             if (ctx.channel().isActive() && !closeAfter) handle(ctx, next);
-            else next.release();
+            else runtime.get().bodies().release(next);
         }
     }
 
     private void answer(ChannelHandlerContext ctx, FullHttpRequest req, RequestContext rc, ErrorCode code, String message,
                         boolean keepAlive) {
-        req.release();
+        runtime.get().bodies().release(req);
         rc.status = code.status();
         rc.error = code;
         EgressRuntime rt = runtime.get();
@@ -172,7 +172,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (exchange != null) exchange.cancel();
         if (pending != null) {
-            pending.release();
+            runtime.get().bodies().release(pending);
             pending = null;
         }
         ctx.fireChannelInactive();

@@ -1,28 +1,104 @@
 package io.modelegress.server.downstream;
 
 import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.route.Router;
+import io.modelegress.server.metrics.EgressMetrics;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import java.time.Duration;
+import java.util.List;
 
 /**
- * Buffers the request body (so a retry can resend it) up to {@code server.max_request_body}; over it, answers 413
- * {@code request_too_large} in the route's dialect. A body announced too large by Content-Length is skipped and the
- * connection stays usable; one that grows too large mid-way cannot be resynchronised, so that connection closes.
+ * Buffers the request body (so a retry can resend it) up to {@code server.max_request_body}, within the process-wide
+ * {@link BodyBudget}. Over the body limit: 413 {@code request_too_large}; over the budget: 503 {@code overloaded}
+ * with {@code retry-after}, at once. A body refused by its Content-Length is skipped and the connection stays
+ * usable; one refused mid-way cannot be resynchronised, so that connection closes. What this connection holds of a
+ * body still arriving is its own share of the budget; a complete request carries its share on (see
+ * {@link BodyBudget#release(io.netty.handler.codec.http.FullHttpRequest)}).
  */
 public final class RequestBodyAggregator extends HttpObjectAggregator {
-    private final Router router;
+    private static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(1);
 
-    public RequestBodyAggregator(int maxContentLength, Router router) {
+    private final Router router;
+    private final BodyBudget budget;
+    private final EgressMetrics metrics;
+    /** Budget taken for the body being aggregated: its whole Content-Length up front, or chunk by chunk. */
+    private long partial;
+    private boolean reservedUpFront;
+    private boolean overBudget;
+    /** The current body was refused by its Content-Length: the aggregator drops it, so it takes no budget. */
+    private boolean refused;
+    /** A body refused mid-way: the rest of it is dropped until the connection closes. */
+    private boolean discarding;
+    private String currentUri = "/";
+    private String currentId;
+
+    public RequestBodyAggregator(int maxContentLength, Router router, BodyBudget budget, EgressMetrics metrics) {
         super(maxContentLength, true);
         this.router = router;
+        this.budget = budget;
+        this.metrics = metrics;
+    }
+
+    @Override
+    protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
+        if (super.isContentLengthInvalid(start, maxContentLength)) return true;
+        long length = HttpUtil.getContentLength(start, -1L);
+        if (length <= 0) return false;
+        if (!budget.tryReserve(length)) {
+            overBudget = true;
+            return true;
+        }
+        partial = length;
+        reservedUpFront = true;
+        return false;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, HttpObject msg, List<Object> out) throws Exception {
+        if (discarding) return;
+        if (msg instanceof HttpMessage) {
+            partial = 0;
+            reservedUpFront = false;
+            overBudget = false;
+            refused = false;
+        } else if (msg instanceof HttpContent && !reservedUpFront && !refused) {
+            int n = ((HttpContent) msg).content().readableBytes();
+            if (!budget.tryReserve(n)) {
+                discarding = true;
+                releasePartial();
+                refuse(ctx, currentUri, currentId, overloaded(), true);
+                return;
+            }
+            partial += n;
+        }
+        super.decode(ctx, msg, out);
+    }
+
+    @Override
+    protected FullHttpMessage beginAggregation(HttpMessage start, io.netty.buffer.ByteBuf content) throws Exception {
+        currentUri = ((HttpRequest) start).uri();
+        currentId = start.headers().get(ErrorResponses.X_REQUEST_ID);
+        return super.beginAggregation(start, content);
+    }
+
+    @Override
+    protected void finishAggregation(FullHttpMessage aggregated) throws Exception {
+        super.finishAggregation(aggregated);
+        // The request carries its share from here on; a short body (Content-Length said more) gives back the rest.
+        budget.release(partial - aggregated.content().readableBytes());
+        partial = 0;
+        reservedUpFront = false;
     }
 
     @Override
@@ -30,11 +106,43 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
         HttpRequest req = (HttpRequest) oversized;
         boolean close = oversized instanceof FullHttpMessage
                 || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized);
-        RouteSettings route = req.uri().startsWith("/") ? router.route(req.uri(), () -> null) : null;
+        releasePartial();
+        refused = true;
+        EgressException e = overBudget ? overloaded() : new EgressException(ErrorCode.REQUEST_TOO_LARGE,
+                "the request body is larger than " + maxContentLength() + " bytes (server.max_request_body)");
+        overBudget = false;
+        refuse(ctx, req.uri(), req.headers().get(ErrorResponses.X_REQUEST_ID), e, close);
+    }
+
+    private EgressException overloaded() {
+        return new EgressException(ErrorCode.OVERLOADED, "the sidecar holds " + budget.used() + " bytes of request "
+                + "bodies, its limit is " + budget.limit() + " (server.max_buffered_bytes)", OVERLOADED_RETRY_AFTER, null);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String uri, String id, EgressException e, boolean close) {
+        RouteSettings route = uri.startsWith("/") ? router.route(uri, () -> null) : null;
+        metrics.error(e.code().code(), route == null ? "-" : route.name());
         var r = ErrorResponses.response(ctx.alloc(), route == null ? RouteSettings.Dialect.OPENAI : route.dialect(),
-                ErrorCode.REQUEST_TOO_LARGE, "the request body is larger than " + maxContentLength()
-                        + " bytes (server.max_request_body)", req.headers().get(ErrorResponses.X_REQUEST_ID), !close);
+                e, id, 0, !close);
         ChannelFuture f = ctx.writeAndFlush(r);
         f.addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    private void releasePartial() {
+        budget.release(partial);
+        partial = 0;
+        reservedUpFront = false;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        releasePartial();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+        releasePartial();
+        super.handlerRemoved(ctx);
     }
 }

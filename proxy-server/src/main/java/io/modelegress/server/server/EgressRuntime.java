@@ -7,6 +7,7 @@ import io.modelegress.core.retry.RetryPolicy;
 import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
+import io.modelegress.server.downstream.BodyBudget;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.upstream.ConnectionPool;
 import io.modelegress.server.upstream.Dns;
@@ -28,6 +29,7 @@ public final class EgressRuntime {
     private final ConnectionPool pool;
     private final Dns dns;
     private final EgressMetrics metrics;
+    private final BodyBudget bodies;
     private final Ticker ticker;
     private final Transport transport;
     private final io.netty.channel.EventLoopGroup timers;
@@ -36,7 +38,9 @@ public final class EgressRuntime {
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
-                         io.netty.channel.group.ChannelGroup upstreamChannels) throws Exception {
+                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies) throws Exception {
+        this.bodies = bodies;
+        bodies.limit(BodyBudget.resolve(config.server().maxBufferedBytes()));
         this.transport = transport;
         this.timers = timers;
         this.config = config;
@@ -67,6 +71,9 @@ public final class EgressRuntime {
     public ConnectionPool pool() { return pool; }
 
     public EgressMetrics metrics() { return metrics; }
+
+    /** The process-wide budget for buffered request bodies (shared by every config generation). */
+    public BodyBudget bodies() { return bodies; }
 
     public Ticker ticker() { return ticker; }
 

@@ -5,6 +5,7 @@ import io.modelegress.core.config.HostPort;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.admin.AdminHandler;
+import io.modelegress.server.downstream.BodyBudget;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.pipeline.DownstreamInitializer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -37,6 +38,7 @@ public final class EgressServer implements AutoCloseable {
     private final EgressMetrics metrics = new EgressMetrics();
     private final AtomicReference<EgressRuntime> runtime = new AtomicReference<>();
     private final Drain drain = new Drain();
+    private final BodyBudget bodies = new BodyBudget(BodyBudget.resolve(0));
     private final io.netty.channel.group.ChannelGroup upstreamChannels =
             new io.netty.channel.group.DefaultChannelGroup("upstreams", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final Map<String, String> env;
@@ -59,6 +61,7 @@ public final class EgressServer implements AutoCloseable {
         this.configFile = configFile;
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
+        metrics.gauge("egress_buffered_request_bytes", bodies::used);
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
@@ -69,7 +72,7 @@ public final class EgressServer implements AutoCloseable {
     }
 
     private EgressRuntime newRuntime(EgressConfig config) throws Exception {
-        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels);
+        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies);
     }
 
     public EgressServer start() throws Exception {

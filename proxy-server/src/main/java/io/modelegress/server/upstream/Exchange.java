@@ -395,7 +395,7 @@ public final class Exchange {
     }
 
     private void end(String outcome) {
-        request.release();
+        rt.bodies().release(request);
         long now = System.nanoTime();
         rt.metrics().request(rc.routeName(), rc.upstream, rc.status, outcome, now - rc.startNanos);
         AccessLog.write(rc, now);

@@ -65,7 +65,7 @@ final class ResponseRelay {
     private final Channel upstream;
     /** An error answer held whole (up to {@link #MAX_HELD_ERROR} bytes) so the retry policy can read its body. */
     private boolean holdingError;
-    private int heldBytes;
+    private long heldBytes;
     private HttpResponse upstreamHead;
     static final int MAX_HELD_ERROR = 64 * 1024;
     private static final int MAX_USAGE_BODY = 1 << 20;
@@ -196,8 +196,12 @@ final class ResponseRelay {
             if (streamUsage != null) scanner.onEvent(streamUsage::onData);
             if (!target.timeouts().firstToken().isZero()) {
                 Deadline.Limit l = rc.deadline.limitFor(target.timeouts().firstToken(), "timeouts.first_token");
-                ex.schedulePhase(l, () -> ex.onAttemptFailure(ex.timeout(ErrorCode.FIRST_TOKEN_TIMEOUT, l,
-                        "upstream " + target.upstream().authority() + " sent headers but no data")));
+                ex.schedulePhase(l, () -> {
+                    EgressException e = ex.timeout(ErrorCode.FIRST_TOKEN_TIMEOUT, l, "upstream "
+                            + target.upstream().authority() + " sent headers but no data");
+                    if (committed) ex.fail(e); // committed early by max_uncommitted_bytes: the stream's error event
+                    else ex.onAttemptFailure(e);
+                });
             } else {
                 armStreamIdle();
             }
@@ -274,7 +278,10 @@ final class ResponseRelay {
             }
         } else if (!committed) {
             held.add(c);
-            if (!progress && !last) return; // an SSE stream before its first data-carrying event
+            heldBytes += c.content().readableBytes();
+            // An SSE stream before its first data-carrying event is held, up to server.max_uncommitted_bytes: past
+            // that (a flood of comments, one huge first event) it is committed as it stands and relayed from here.
+            if (!progress && !last && heldBytes <= ex.runtime().config().server().maxUncommittedBytes()) return;
             String first = scanner == null ? null : scanner.firstEventData();
             if (first != null && SseErrorEvent.isInBandError(first) && ex.retryInBandError(first)) {
                 discardHeld();
@@ -369,7 +376,7 @@ final class ResponseRelay {
     }
 
     private byte[] heldBody() {
-        byte[] out = new byte[heldBytes];
+        byte[] out = new byte[(int) heldBytes];
         int at = 0;
         for (HttpContent c : held) {
             int n = c.content().readableBytes();

@@ -176,6 +176,33 @@ class StreamEndTest {
         }
     }
 
+    @Test
+    void aFloodOfCommentsBeforeTheFirstTokenIsCommittedPastTheBoundNotHeld() throws Exception {
+        java.util.concurrent.CompletableFuture<io.netty.channel.ChannelHandlerContext> open = new java.util.concurrent.CompletableFuture<>();
+        String comment = ": " + "k".repeat(1000) + "\n\n";
+        try (TestUpstream flood = new TestUpstream();
+             Sidecar s = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  max_uncommitted_bytes: 64KiB\n"
+                     + "timeouts: { stream_idle: 10s }\nupstreams:\n  up:\n    url: " + flood.url() + "\n"
+                     + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+            flood.script((ctx, req) -> {
+                TestUpstream.sseHead(ctx);
+                for (int i = 0; i < 512; i++) TestUpstream.event(ctx, comment); // 512 KB of comments, no data yet
+                open.complete(ctx);
+            });
+            try (io.modelegress.server.testing.RawHttp agent = new io.modelegress.server.testing.RawHttp(s.port())) {
+                agent.send("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
+                // The head arrives while the upstream has still sent no data event: the sidecar is not holding it all.
+                String head = agent.readUntil(": kkkk");
+                assertTrue(head.startsWith("HTTP/1.1 200"), head.substring(0, Math.min(200, head.length())));
+                io.netty.channel.ChannelHandlerContext ctx = open.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                TestUpstream.event(ctx, chunk("{\"content\":\"Hi\"}", "\"stop\"") + "data: [DONE]\n\n");
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                String rest = agent.readUntil("data: [DONE]");
+                assertTrue(rest.contains("\"content\":\"Hi\""), rest.substring(Math.max(0, rest.length() - 300)));
+            }
+        }
+    }
+
     private static final List<String> RESPONSES_EVENTS = List.of(
             "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1,\"model\":\"m\",\"output\":[],\"status\":\"in_progress\"}}\n\n",
             "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hel\",\"logprobs\":[]}\n\n");
