@@ -175,10 +175,7 @@ final class ConfigMapper {
         Config template = reference.getConfig("upstream_defaults");
         for (Map.Entry<String, Config> e : ConfigLoader.entries(obj, template).entrySet()) {
             String name = e.getKey();
-            if (e.getValue() == null) {
-                root.problem("upstreams", "\"" + name + "\" (expected: a mapping with at least url)");
-                continue;
-            }
+            if (e.getValue() == null) continue; // not a mapping: reported by ConfigSchema
             Section s = new Section(e.getValue(), "upstreams." + name + ".", problemsOf());
             out.put(name, upstream(name, s, obj.get(name)));
         }
@@ -258,10 +255,7 @@ final class ConfigMapper {
         int i = 0;
         for (ConfigValue v : ConfigLoader.list(root.config, "routes")) {
             String path = "routes[" + i++ + "].";
-            if (v.valueType() != ConfigValueType.OBJECT) {
-                root.problem("routes", "entry " + (i - 1) + " (expected: a mapping with prefix and upstreams)");
-                continue;
-            }
+            if (v.valueType() != ConfigValueType.OBJECT) continue; // reported by ConfigSchema
             Section s = new Section(((ConfigObject) v).toConfig().withFallback(template), path, problemsOf());
             String prefix = s.string("prefix");
             if (prefix == null || !prefix.startsWith("/")) {
@@ -280,7 +274,7 @@ final class ConfigMapper {
                         + (models.isEmpty() ? "" : " with the same models")
                         + " (expected: unique prefixes, or distinct models lists)");
             }
-            List<RouteTarget> targets = targets(s, ((ConfigObject) v).toConfig(), upstreams);
+            List<RouteTarget> targets = targets(s, ((ConfigObject) v).toConfig(), upstreams, root.config.getObject("upstreams").keySet());
             List<String> fallbackOn = s.strings("fallback_on");
             checkWords(s, "fallback_on", fallbackOn, FALLBACK_ON_WORDS);
             String dialect = s.string("dialect");
@@ -294,7 +288,8 @@ final class ConfigMapper {
         return out;
     }
 
-    private static List<RouteTarget> targets(Section s, Config raw, Map<String, UpstreamSettings> upstreams) {
+    /** {@code declared}: every upstream name written, mapped or not (one that is not was reported already). */
+    private static List<RouteTarget> targets(Section s, Config raw, Map<String, UpstreamSettings> upstreams, Set<String> declared) {
         List<RouteTarget> out = new ArrayList<>();
         List<ConfigValue> items = ConfigLoader.list(raw, "upstreams");
         if (items.isEmpty()) s.problem("upstreams", "missing (expected: a list of upstream names, like [openai])");
@@ -312,12 +307,13 @@ final class ConfigMapper {
             } else {
                 name = null;
             }
+            if (name != null && !upstreams.containsKey(name) && declared.contains(name)) continue;
             if (name == null || !upstreams.containsKey(name)) {
                 String hint = name == null ? null : DidYouMean.closest(name, upstreams.keySet());
                 s.problems().add(new InvalidConfigException.Problem(s.key(k), ConfigLoader.location(item.origin()),
                         (name == null ? "expected an upstream name or {upstream: NAME, model: M}"
                                 : "unknown upstream \"" + name + "\"" + (hint != null ? " (did you mean \"" + hint + "\"?)" : ""))
-                                + "; expected one of " + new TreeSet<>(upstreams.keySet())));
+                                + "; expected one of " + new TreeSet<>(declared)));
                 continue;
             }
             out.add(new RouteTarget(name, model));
