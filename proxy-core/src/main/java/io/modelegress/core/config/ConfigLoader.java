@@ -114,6 +114,11 @@ public final class ConfigLoader {
         if (d.startsWith("merge of ")) d = d.substring("merge of ".length());
         int comma = d.indexOf(',');
         if (comma > 0) d = d.substring(0, comma);
+        if (line <= 0) {
+            // A merged origin keeps the first part's line only in its description: "egress.yaml: 6".
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*): (\\d+)$").matcher(d);
+            if (m.matches()) return m.group(1) + ":" + m.group(2);
+        }
         return line > 0 ? d + ":" + line : d;
     }
 

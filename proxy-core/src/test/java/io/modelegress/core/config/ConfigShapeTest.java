@@ -79,6 +79,13 @@ class ConfigShapeTest {
     }
 
     @Test
+    void aMissingKeyInsideARouteNamesTheRoutesLine() {
+        InvalidConfigException e = invalid(UPSTREAM + "routes:\n  - { prefx: /v1, upstreams: [a] }\n");
+        assertTrue(e.getMessage().contains("egress.yaml:5: routes[0].prefx: unknown key"), e.getMessage());
+        assertTrue(e.getMessage().contains("egress.yaml:5: routes[0].prefix: missing"), e.getMessage());
+    }
+
+    @Test
     void shapeProblemsUnsetVariablesAndMappingProblemsAreReportedTogether() {
         InvalidConfigException e = invalid("timeouts: [1]\nproxy:\n  https: ${NOPE}\n" + UPSTREAM
                 + "routes:\n  - { prefix: v1, upstreams: [a] }\n");

@@ -130,6 +130,9 @@ public final class Main {
         try {
             server = new EgressServer(cfg, env, configPath(a, env)).start();
             Signals.onHangup(server::reloadNow);
+        } catch (ListenFailedException e) {
+            err.println("model-egress: " + e.getMessage());
+            return BAD_CONFIG;
         } catch (Exception e) {
             err.println("model-egress: cannot start: " + e.getMessage());
             return FAILED;

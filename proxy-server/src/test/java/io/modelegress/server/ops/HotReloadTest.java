@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.core.config.ConfigLoader;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.modelegress.server.server.ConfigReloader;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.TestUpstream;
@@ -19,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class HotReloadTest {
     @TempDir
@@ -57,7 +62,27 @@ class HotReloadTest {
     }
 
     private boolean reloadCounted(String result) throws Exception {
-        return Http.get(admin + "/metrics").body().contains("egress_config_reload_total{result=\"" + result + "\"} 1.0");
+        return reloadCounted(result, 1);
+    }
+
+    private boolean reloadCounted(String result, int times) throws Exception {
+        return Http.get(admin + "/metrics").body().contains("egress_config_reload_total{result=\"" + result + "\"} " + times + ".0");
+    }
+
+    /** The reloader's log lines, captured in memory for the test. */
+    private static ListAppender<ILoggingEvent> captureReloaderLog() {
+        Logger logger = (Logger) LoggerFactory.getLogger(ConfigReloader.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        return appender;
+    }
+
+    private static boolean logged(ListAppender<ILoggingEvent> log, String... parts) {
+        synchronized (log.list) {
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> java.util.Arrays.stream(parts).allMatch(m::contains));
+        }
     }
 
     @Test
@@ -90,8 +115,28 @@ class HotReloadTest {
         start(file);
         a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
         Files.writeString(file, config(a, "").replace("prefix:", "prefx:"));
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("invalid"));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
         assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
+    }
+
+    @Test
+    void aWrongShapeIsRejectedLoggedAndCountedOnAFileChangeAndOnSighup() throws Exception {
+        ListAppender<ILoggingEvent> log = captureReloaderLog();
+        try {
+            Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+            start(file);
+            a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
+            Files.writeString(file, "timeouts: [1, 2]\n" + config(a, ""));
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
+            assertTrue(logged(log, "config reload (file change) rejected", "timeouts: got a list (expected: a mapping"),
+                    () -> "log: " + log.list);
+            server.reloadNow();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected", 2));
+            assertTrue(logged(log, "config reload (SIGHUP) rejected", file + ":1: timeouts: got a list"), () -> "log: " + log.list);
+            assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body(), "the old config stays");
+        } finally {
+            ((Logger) LoggerFactory.getLogger(ConfigReloader.class)).detachAppender(log);
+        }
     }
 
     @Test
