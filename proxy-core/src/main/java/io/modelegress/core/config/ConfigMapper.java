@@ -105,7 +105,15 @@ final class ConfigMapper {
                 s.problem("password_file", "\"" + file + "\" cannot be read (expected: a readable file holding the password)");
             }
         }
+        controlFree(s, "username", user, "the user name");
+        controlFree(s, file != null ? "password_file" : "password", password, file != null ? "the file " + file : "the password");
         return new ProxyCredentials(user, password == null ? "" : password);
+    }
+
+    /** A credential goes on the wire: no control characters (the value itself is never shown). */
+    private static void controlFree(Section s, String k, String value, String what) {
+        String why = HeaderText.problem(value);
+        if (why != null) s.problem(k, what + " contains a control character (" + why + "; expected: one line of printable text)");
     }
 
     private static DnsSettings dns(Section s) {
@@ -202,14 +210,15 @@ final class ConfigMapper {
             String value = a.string("value");
             String file = a.string("value_file");
             if (header == null || header.isBlank() || !header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-                a.problem("header", "\"" + header + "\" (expected: an HTTP header name, like Authorization)");
+                a.problem("header", "\"" + HeaderText.printable(header) + "\" (expected: an HTTP header name, like Authorization)");
             }
             if ((value == null) == (file == null)) {
                 a.problem(value == null ? "value" : "value_file", "expected exactly one of value or value_file");
-            } else if (file != null) {
-                auth = new AuthSettings(header, SecretSource.ofFile(Path.of(file)));
             } else {
-                auth = new AuthSettings(header, SecretSource.ofTemplate(value, env));
+                SecretSource secret = file != null ? SecretSource.ofFile(Path.of(file)) : SecretSource.ofTemplate(value, env);
+                // Checked here at load and reload; a file that turns bad later is refused per request (credential_invalid).
+                if (secret.current().invalid()) a.problem(file != null ? "value_file" : "value", secret.current().missingReason());
+                auth = new AuthSettings(header, secret);
             }
         }
         Section l = s.sub("limits");

@@ -31,7 +31,8 @@ public enum ErrorCode {
     RATE_LIMITED("rate_limited", 429, true, "the sidecar's own limits (upstreams.*.limits) could not start the request in time"),
     UPSTREAM_UNAVAILABLE("upstream_unavailable", 503, true, "every upstream of the route is ejected by its circuit breaker; check upstream health"),
     SHUTTING_DOWN("shutting_down", 503, true, "the sidecar is draining for shutdown; retry on the next instance"),
-    INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id");
+    INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id"),
+    CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload");
 
     private final String code;
     private final int status;

@@ -67,8 +67,13 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             for (UpstreamSettings u : current.get().upstreams().values()) {
                 if (u.auth() != null && u.auth().value().file() != null && u.auth().value().refresh()) {
-                    LOG.info("credential file of upstream \"{}\" changed; using it from now on ({})", u.name(),
-                            u.auth().value().current());
+                    if (u.auth().value().current().invalid()) {
+                        LOG.error("credential file of upstream \"{}\" changed and cannot be used: {}; its requests get"
+                                + " credential_invalid until it is fixed", u.name(), u.auth().value().current().missingReason());
+                    } else {
+                        LOG.info("credential file of upstream \"{}\" changed; using it from now on ({})", u.name(),
+                                u.auth().value().current());
+                    }
                 }
             }
             String now = stamp();

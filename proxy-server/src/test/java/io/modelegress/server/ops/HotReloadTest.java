@@ -1,6 +1,7 @@
 package io.modelegress.server.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.core.config.ConfigLoader;
@@ -171,5 +172,24 @@ class HotReloadTest {
             Http.get(base + "/v1/x");
             return "Bearer new-key".equals(a.take().header("authorization"));
         });
+    }
+
+    @Test
+    void aCredentialFileRotatedToTwoLinesIsNeverSentAndRequestsGetCredentialInvalid() throws Exception {
+        Path key = Files.writeString(dir.resolve("key"), "Bearer old-key\n");
+        Path file = Files.writeString(dir.resolve("egress.yaml"),
+                config(a, "    auth: { header: Authorization, value_file: " + key + " }\n"));
+        start(file);
+        Http.get(base + "/v1/x");
+        assertEquals("Bearer old-key", a.take().header("authorization"));
+        Files.writeString(key, "Bearer new-key\r\nX-Injected: 1\n");
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+                "credential_invalid".equals(Http.get(base + "/v1/x").headers().firstValue("x-egress-error").orElse(null)));
+        java.net.http.HttpResponse<String> r = Http.get(base + "/v1/x");
+        assertEquals(500, r.statusCode(), r.body());
+        assertTrue(r.body().contains(key.toString()), r.body());
+        assertTrue(r.body().contains("upstream \\\"up\\\""), r.body());
+        assertFalse(r.body().contains("new-key") || r.body().contains("Injected"), "the value leaked: " + r.body());
+        assertEquals(0, a.receivedCount(), "nothing was sent upstream with the bad value");
     }
 }
