@@ -76,7 +76,7 @@ public final class Main {
                 if (a.json()) {
                     out.println(Json.write(d));
                 } else {
-                    out.println(a.rest().get(0) + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
+                    out.println(d.get("url") + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
                     out.println("  because " + d.get("reason"));
                     if (d.get("upstream") != null) out.println("  (upstream \"" + d.get("upstream") + "\" is configured for this host)");
                 }

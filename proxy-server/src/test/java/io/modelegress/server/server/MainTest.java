@@ -158,6 +158,20 @@ class MainTest {
     }
 
     @Test
+    void explainProxyNeverEchoesASecretWhateverTheShape() {
+        Result noHost = run(Map.of("HTTPS_PROXY", "http://u:PASS-1"), "explain-proxy", "https://api.openai.com/v1");
+        assertFalse(noHost.out().contains("PASS") || noHost.err().contains("PASS"), noHost.out() + noHost.err());
+        Result token = run(Map.of("HTTPS_PROXY", "http://TOKEN-2@proxy.corp:3128"), "explain-proxy", "https://api.openai.com/v1");
+        assertTrue(token.out().contains("via http://***@proxy.corp:3128"), token.out());
+        assertFalse(token.out().contains("TOKEN"), token.out());
+        Result target = run(Map.of(), "explain-proxy", "https://u:PASS-3@api.openai.com/v1");
+        assertFalse(target.out().contains("PASS") || target.err().contains("PASS"), target.out() + target.err());
+        Result badTarget = run(Map.of(), "explain-proxy", "ftp://u:PASS-4@api.openai.com");
+        assertEquals(2, badTarget.code());
+        assertFalse(badTarget.err().contains("PASS"), badTarget.err());
+    }
+
+    @Test
     void versionAndHelpExitZero() {
         assertEquals(0, run(Map.of(), "--version").code());
         Result help = run(Map.of(), "--help");
