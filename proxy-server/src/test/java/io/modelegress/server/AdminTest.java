@@ -94,4 +94,15 @@ class AdminTest {
             assertTrue(r.body().contains("***"), url + " -> " + r.body());
         }
     }
+
+    @Test
+    void everyMetricOnTheScrapeHasAHelpText() throws Exception {
+        assertEquals(200, Http.get(sidecar.url() + "/v1/models").statusCode());
+        assertEquals(404, Http.get(sidecar.url() + "/zzz").statusCode());
+        Http.get(sidecar.url() + "/f/models"); // an upstream that cannot be reached: attempts and errors by code
+        String m = Http.get(sidecar.adminUrl() + "/metrics").body();
+        assertTrue(m.contains("# HELP egress_requests_total"), m);
+        java.util.List<String> empty = io.modelegress.server.metrics.EgressMetricsHelpTest.helpLinesWithoutText(m);
+        assertTrue(empty.isEmpty(), "HELP without text:\n" + String.join("\n", empty));
+    }
 }
