@@ -83,4 +83,26 @@ class AdminTest {
         assertTrue(r.body().contains("proxy.https"), r.body());
         assertEquals(400, Http.get(sidecar.adminUrl() + "/debug/proxy").statusCode());
     }
+
+    @Test
+    void debugProxyNeverEchoesCredentialsInTheUrlItWasAsked() throws Exception {
+        for (String url : new String[] {"https://u:PASS-1@api.example.com/v1", "https://TOKEN-2@api.example.com/v1",
+                "https://u:PASS-3@", "ftp://u:PASS-4@api.example.com"}) {
+            HttpResponse<String> r = Http.get(sidecar.adminUrl() + "/debug/proxy?url="
+                    + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8));
+            assertFalse(r.body().contains("PASS") || r.body().contains("TOKEN"), url + " -> " + r.body());
+            assertTrue(r.body().contains("***"), url + " -> " + r.body());
+        }
+    }
+
+    @Test
+    void everyMetricOnTheScrapeHasAHelpText() throws Exception {
+        assertEquals(200, Http.get(sidecar.url() + "/v1/models").statusCode());
+        assertEquals(404, Http.get(sidecar.url() + "/zzz").statusCode());
+        Http.get(sidecar.url() + "/f/models"); // an upstream that cannot be reached: attempts and errors by code
+        String m = Http.get(sidecar.adminUrl() + "/metrics").body();
+        assertTrue(m.contains("# HELP egress_requests_total"), m);
+        java.util.List<String> empty = io.modelegress.server.metrics.EgressMetricsHelpTest.helpLinesWithoutText(m);
+        assertTrue(empty.isEmpty(), "HELP without text:\n" + String.join("\n", empty));
+    }
 }

@@ -1,6 +1,7 @@
 package io.modelegress.core.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
@@ -54,23 +55,53 @@ public final class ConfigLoader {
         }
     }
 
-    /** Parses YAML text; {@code source} names it in messages (a file path, or a description). */
+    /**
+     * Parses YAML text; {@code source} names it in messages (a file path, or a description). Every problem found is
+     * reported in one exception: YAML-level ones (unset variables, duplicate keys), unknown keys and wrong shapes, and
+     * what the mapper finds, because the schema check hands the mapper a tree without the values it reported.
+     */
     public static EgressConfig parse(String yaml, String source, Function<String, String> env) throws InvalidConfigException {
-        Map<String, Object> user = new YamlConfigReader(source, env).read(yaml);
         List<InvalidConfigException.Problem> problems = new ArrayList<>();
-        new ConfigSchema(REFERENCE.root(), problems).checkRoot(user);
-        if (!problems.isEmpty()) throw new InvalidConfigException(problems);
+        Map<String, Object> user = new YamlConfigReader(source, env).read(yaml, problems);
+        Map<String, Object> checked = new ConfigSchema(REFERENCE.root(), problems).checkRoot(user);
+        int early = problems.size();
 
         Config merged;
         try {
-            merged = ConfigValueFactory.fromMap(user).toConfig().withFallback(REFERENCE);
+            merged = ConfigValueFactory.fromMap(checked).toConfig().withFallback(REFERENCE);
         } catch (RuntimeException e) {
-            throw single(source, "cannot merge over the reference config: " + e.getMessage());
+            problems.add(new InvalidConfigException.Problem(null, source, "cannot merge over the reference config: " + e.getMessage()));
+            throw new InvalidConfigException(problems);
         }
         Section root = new Section(merged, "", problems);
-        EgressConfig cfg = new ConfigMapper(root, env, REFERENCE).map(source);
-        if (!problems.isEmpty()) throw new InvalidConfigException(problems);
+        EgressConfig cfg;
+        try {
+            cfg = new ConfigMapper(root, env, REFERENCE).map(source);
+        } catch (ConfigException e) {
+            // A shape the schema check does not know yet: still a config problem with file:line, never a stack trace.
+            problems.add(new InvalidConfigException.Problem(null, location(e.origin()), withoutOrigin(e)
+                    + " (expected: the shapes in docs/configuration.md)"));
+            cfg = null;
+        }
+        if (!problems.isEmpty()) throw new InvalidConfigException(firstPerKey(problems, early));
         return cfg;
+    }
+
+    /** A key the reader or the schema check already reported (left as written, or out) is not reported again by the mapper. */
+    private static List<InvalidConfigException.Problem> firstPerKey(List<InvalidConfigException.Problem> all, int early) {
+        java.util.Set<String> reported = new java.util.HashSet<>();
+        for (InvalidConfigException.Problem p : all.subList(0, early)) if (p.key() != null) reported.add(p.key());
+        List<InvalidConfigException.Problem> out = new ArrayList<>(all.subList(0, early));
+        for (InvalidConfigException.Problem p : all.subList(early, all.size())) {
+            if (p.key() == null || !reported.contains(p.key())) out.add(p);
+        }
+        return out;
+    }
+
+    private static String withoutOrigin(ConfigException e) {
+        String m = e.getMessage();
+        String prefix = e.origin() == null ? null : e.origin().description() + ": ";
+        return prefix != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
     /** "file:line" for an origin (or the description alone when no line is known). */
@@ -83,6 +114,11 @@ public final class ConfigLoader {
         if (d.startsWith("merge of ")) d = d.substring("merge of ".length());
         int comma = d.indexOf(',');
         if (comma > 0) d = d.substring(0, comma);
+        if (line <= 0) {
+            // A merged origin keeps the first part's line only in its description: "egress.yaml: 6".
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*): (\\d+)$").matcher(d);
+            if (m.matches()) return m.group(1) + ":" + m.group(2);
+        }
         return line > 0 ? d + ":" + line : d;
     }
 

@@ -111,7 +111,15 @@ final class ConfigMapper {
                 s.problem("password_file", "\"" + file + "\" cannot be read (expected: a readable file holding the password)");
             }
         }
+        controlFree(s, "username", user, "the user name");
+        controlFree(s, file != null ? "password_file" : "password", password, file != null ? "the file " + file : "the password");
         return new ProxyCredentials(user, password == null ? "" : password);
+    }
+
+    /** A credential goes on the wire: no control characters (the value itself is never shown). */
+    private static void controlFree(Section s, String k, String value, String what) {
+        String why = HeaderText.problem(value);
+        if (why != null) s.problem(k, what + " contains a control character (" + why + "; expected: one line of printable text)");
     }
 
     private static DnsSettings dns(Section s) {
@@ -181,10 +189,7 @@ final class ConfigMapper {
         Config template = reference.getConfig("upstream_defaults");
         for (Map.Entry<String, Config> e : ConfigLoader.entries(obj, template).entrySet()) {
             String name = e.getKey();
-            if (e.getValue() == null) {
-                root.problem("upstreams", "\"" + name + "\" (expected: a mapping with at least url)");
-                continue;
-            }
+            if (e.getValue() == null) continue; // not a mapping: reported by ConfigSchema
             Section s = new Section(e.getValue(), "upstreams." + name + ".", problemsOf());
             out.put(name, upstream(name, s, obj.get(name)));
         }
@@ -211,14 +216,15 @@ final class ConfigMapper {
             String value = a.string("value");
             String file = a.string("value_file");
             if (header == null || header.isBlank() || !header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-                a.problem("header", "\"" + header + "\" (expected: an HTTP header name, like Authorization)");
+                a.problem("header", "\"" + HeaderText.printable(header) + "\" (expected: an HTTP header name, like Authorization)");
             }
             if ((value == null) == (file == null)) {
                 a.problem(value == null ? "value" : "value_file", "expected exactly one of value or value_file");
-            } else if (file != null) {
-                auth = new AuthSettings(header, SecretSource.ofFile(Path.of(file)));
             } else {
-                auth = new AuthSettings(header, SecretSource.ofTemplate(value, env));
+                SecretSource secret = file != null ? SecretSource.ofFile(Path.of(file)) : SecretSource.ofTemplate(value, env);
+                // Checked here at load and reload; a file that turns bad later is refused per request (credential_invalid).
+                if (secret.current().invalid()) a.problem(file != null ? "value_file" : "value", secret.current().missingReason());
+                auth = new AuthSettings(header, secret);
             }
         }
         Section l = s.sub("limits");
@@ -264,10 +270,7 @@ final class ConfigMapper {
         int i = 0;
         for (ConfigValue v : ConfigLoader.list(root.config, "routes")) {
             String path = "routes[" + i++ + "].";
-            if (v.valueType() != ConfigValueType.OBJECT) {
-                root.problem("routes", "entry " + (i - 1) + " (expected: a mapping with prefix and upstreams)");
-                continue;
-            }
+            if (v.valueType() != ConfigValueType.OBJECT) continue; // reported by ConfigSchema
             Section s = new Section(((ConfigObject) v).toConfig().withFallback(template), path, problemsOf());
             String prefix = s.string("prefix");
             if (prefix == null || !prefix.startsWith("/")) {
@@ -286,7 +289,7 @@ final class ConfigMapper {
                         + (models.isEmpty() ? "" : " with the same models")
                         + " (expected: unique prefixes, or distinct models lists)");
             }
-            List<RouteTarget> targets = targets(s, ((ConfigObject) v).toConfig(), upstreams);
+            List<RouteTarget> targets = targets(s, ((ConfigObject) v).toConfig(), upstreams, root.config.getObject("upstreams").keySet());
             List<String> fallbackOn = s.strings("fallback_on");
             checkWords(s, "fallback_on", fallbackOn, FALLBACK_ON_WORDS);
             String dialect = s.string("dialect");
@@ -300,7 +303,8 @@ final class ConfigMapper {
         return out;
     }
 
-    private static List<RouteTarget> targets(Section s, Config raw, Map<String, UpstreamSettings> upstreams) {
+    /** {@code declared}: every upstream name written, mapped or not (one that is not was reported already). */
+    private static List<RouteTarget> targets(Section s, Config raw, Map<String, UpstreamSettings> upstreams, Set<String> declared) {
         List<RouteTarget> out = new ArrayList<>();
         List<ConfigValue> items = ConfigLoader.list(raw, "upstreams");
         if (items.isEmpty()) s.problem("upstreams", "missing (expected: a list of upstream names, like [openai])");
@@ -318,12 +322,13 @@ final class ConfigMapper {
             } else {
                 name = null;
             }
+            if (name != null && !upstreams.containsKey(name) && declared.contains(name)) continue;
             if (name == null || !upstreams.containsKey(name)) {
                 String hint = name == null ? null : DidYouMean.closest(name, upstreams.keySet());
                 s.problems().add(new InvalidConfigException.Problem(s.key(k), ConfigLoader.location(item.origin()),
                         (name == null ? "expected an upstream name or {upstream: NAME, model: M}"
                                 : "unknown upstream \"" + name + "\"" + (hint != null ? " (did you mean \"" + hint + "\"?)" : ""))
-                                + "; expected one of " + new TreeSet<>(upstreams.keySet())));
+                                + "; expected one of " + new TreeSet<>(declared)));
                 continue;
             }
             out.add(new RouteTarget(name, model));

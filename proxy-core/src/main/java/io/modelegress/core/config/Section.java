@@ -119,16 +119,26 @@ final class Section {
     }
 
     private void fail(String k, ConfigException e, String expected) {
-        String got;
-        try {
-            got = config.hasPath(k) ? "\"" + config.getValue(k).unwrapped() + "\"" : "nothing";
-        } catch (ConfigException other) {
-            got = "a value";
-        }
         if (!config.hasPath(k)) {
             problem(k, "missing (expected: " + expected + ")");
-        } else {
-            problem(k, got + " is not valid (expected: " + expected + ")");
+            return;
         }
+        problem(k, got(k) + " is not valid (expected: " + expected + ")");
+    }
+
+    /** The value as written when it is a plain one; only its shape for lists, mappings and credentials. */
+    private String got(String k) {
+        try {
+            com.typesafe.config.ConfigValue v = config.getValue(k);
+            boolean scalar = v.valueType() != com.typesafe.config.ConfigValueType.OBJECT
+                    && v.valueType() != com.typesafe.config.ConfigValueType.LIST;
+            return scalar && !secret(key(k)) ? "\"" + v.unwrapped() + "\"" : ConfigSchema.describe(v);
+        } catch (ConfigException other) {
+            return "a value";
+        }
+    }
+
+    private static boolean secret(String fullKey) {
+        return fullKey.endsWith("auth.value") || fullKey.endsWith("auth.password") || fullKey.endsWith("auth.username");
     }
 }

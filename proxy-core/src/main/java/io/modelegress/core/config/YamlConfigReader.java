@@ -38,8 +38,12 @@ final class YamlConfigReader {
         this.env = env;
     }
 
-    /** The root mapping, or an empty one for an empty document; problems are thrown together. */
-    Map<String, Object> read(String text) throws InvalidConfigException {
+    /**
+     * The root mapping, or an empty one for an empty document. Text that is not YAML (or not a mapping) throws;
+     * problems inside a readable tree (unset variables, duplicate keys) are added to {@code found}, so they are
+     * reported together with the rest.
+     */
+    Map<String, Object> read(String text, List<InvalidConfigException.Problem> found) throws InvalidConfigException {
         Optional<Node> root;
         try {
             root = new Compose(LoadSettings.builder().setLabel(fileName).setSchema(new CoreSchema()).build()).composeString(text);
@@ -57,7 +61,7 @@ final class YamlConfigReader {
                     null, location(line(root.get())), "expected a mapping of settings at the top level")));
         }
         Map<String, Object> out = mapping((MappingNode) root.get(), "");
-        if (!problems.isEmpty()) throw new InvalidConfigException(problems);
+        found.addAll(problems);
         return out;
     }
 

@@ -33,7 +33,8 @@ public enum ErrorCode {
     UPSTREAM_UNAVAILABLE("upstream_unavailable", 503, true, "every upstream of the route is ejected by its circuit breaker; check upstream health"),
     OVERLOADED("overloaded", 503, true, "the request bodies the sidecar holds reached server.max_buffered_bytes; the agent retries after retry-after, or raise the limit (and -XX:MaxDirectMemorySize)"),
     SHUTTING_DOWN("shutting_down", 503, true, "the sidecar is draining for shutdown; retry on the next instance"),
-    INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id");
+    INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id"),
+    CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload");
 
     private final String code;
     private final int status;

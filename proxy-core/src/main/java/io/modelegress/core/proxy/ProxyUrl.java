@@ -135,9 +135,11 @@ public record ProxyUrl(Scheme scheme, String host, int port, String username, St
         return ascii.toLowerCase(Locale.ROOT);
     }
 
+    /** The port text is never echoed: in {@code http://user:PASSWORD} (the host left out) it is a password. */
     private static int port(String s, String text) {
         if (text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw invalid(s, "port \"" + text + "\" is not a number (expected: 1-65535)");
+            throw invalid(s, "the text after ':' is not a port number (expected: 1-65535; user:password goes before"
+                    + " '@', as in http://user:password@proxy.corp:3128)");
         }
         int port = Integer.parseInt(text);
         if (port < 1 || port > 65535) throw invalid(s, "port " + port + " is out of range (expected: 1-65535)");
@@ -176,18 +178,35 @@ public record ProxyUrl(Scheme scheme, String host, int port, String username, St
     }
 
     /**
-     * Hides a password in text that may not parse as a URL (an invalid HTTPS_PROXY value still must not reach a log):
-     * everything between the first ':' of the userinfo and the last '@' becomes {@code ***}.
+     * Hides credentials in text that may not parse as a URL (an invalid HTTPS_PROXY value still must not reach a log),
+     * whatever its shape: in {@code user:password@} everything after the first ':' up to the last '@' becomes
+     * {@code ***}, a user name alone ({@code TOKEN@}, often a token) becomes {@code ***}, and without an '@' whatever
+     * follows the host's ':' unless it is a port ({@code http://user:PASSWORD} with the host left out).
      */
     public static String redactCredentials(String text) {
         if (text == null) return null;
-        int start = text.indexOf("://");
-        start = start < 0 ? 0 : start + 3;
+        int schemeEnd = text.indexOf("://");
+        int start = schemeEnd < 0 ? 0 : schemeEnd + 3;
         int at = text.lastIndexOf('@');
-        if (at < start) return text;
-        int colon = text.indexOf(':', start);
-        if (colon < 0 || colon > at) return text;
-        return text.substring(0, colon + 1) + "***" + text.substring(at);
+        if (at >= start) {
+            int colon = text.indexOf(':', start);
+            String userinfo = colon >= 0 && colon < at ? text.substring(start, colon + 1) + "***" : "***";
+            return text.substring(0, start) + userinfo + "@" + redactNonPort(text.substring(at + 1), 0);
+        }
+        return redactNonPort(text, start);
+    }
+
+    /** Whatever follows the host's ':' in the authority starting at {@code start}, unless it is a port. */
+    private static String redactNonPort(String text, int start) {
+        int end = indexOfAny(text.substring(start), "/?#");
+        end = end < 0 ? text.length() : start + end;
+        String authority = text.substring(start, end);
+        int close = authority.startsWith("[") ? authority.indexOf(']') : -1;
+        int colon = authority.indexOf(':', Math.max(close, 0));
+        if (colon < 0) return text;
+        String after = authority.substring(colon + 1);
+        boolean port = after.length() <= 5 && after.chars().allMatch(c -> c >= '0' && c <= '9');
+        return port ? text : text.substring(0, start + colon + 1) + "***" + text.substring(end);
     }
 
     public boolean hasCredentials() {
@@ -214,12 +233,14 @@ public record ProxyUrl(Scheme scheme, String host, int port, String username, St
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    /** The URL with the password replaced by {@code ***}: safe for logs, explanations and /config. */
+    /**
+     * The URL with the password replaced by {@code ***}, and a user name without a password too (it is often a token):
+     * safe for logs, explanations and /config. Host and port are always shown.
+     */
     public String masked() {
         StringBuilder b = new StringBuilder(scheme.text).append("://");
         if (username != null) {
-            b.append(username);
-            if (password != null) b.append(":***");
+            b.append(password != null ? username + ":***" : "***");
             b.append('@');
         }
         return b.append(authority()).toString();

@@ -184,4 +184,26 @@ class ProxyResolverTest {
         assertThrows(IllegalArgumentException.class, () -> ProxyDecision.direct(""));
         assertThrows(IllegalArgumentException.class, () -> new ProxyDecision(ProxyUrl.parse("p"), "x", true));
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(textBlock = """
+            http://u:PASS
+            http://TOKEN@proxy.corp:PASS
+            u:PASS
+            """)
+    void anUnusableEnvironmentProxyNeverEchoesItsSecret(String value) {
+        ProxyResolver r = new ProxyResolver(settings(true, null, null, null), Map.of("HTTPS_PROXY", value));
+        ProxyDecision d = r.resolve("https", "api.openai.com", 443);
+        assertTrue(d.failed(), d.toString());
+        assertFalse(d.toString().contains("PASS") || d.toString().contains("TOKEN"), d.toString());
+        assertFalse(String.join(" ", r.warnings()).contains("PASS"), r.warnings().toString());
+    }
+
+    @Test
+    void aUserNameAloneIsMaskedInTheReason() {
+        ProxyDecision d = new ProxyResolver(settings(false, "http://TOKEN@proxy.corp:3128", null, null), Map.of())
+                .resolve("https", "api.openai.com", 443);
+        assertEquals("http://***@proxy.corp:3128", d.proxy().masked());
+        assertFalse(d.toString().contains("TOKEN"), d.toString());
+    }
 }

@@ -69,9 +69,9 @@ class ProxyUrlTest {
             http://user:pass@                | no host
             http://proxy.corp:0              | port 0 is out of range (expected: 1-65535)
             http://proxy.corp:65536          | port 65536 is out of range
-            http://proxy.corp:123456         | port "123456" is not a number
-            http://proxy.corp:abc            | port "abc" is not a number
-            http://proxy.corp:-1             | port "-1" is not a number
+            http://proxy.corp:123456         | the text after ':' is not a port number
+            http://proxy.corp:abc            | the text after ':' is not a port number
+            http://proxy.corp:-1             | the text after ':' is not a port number
             http://proxy.corp/path           | a proxy URL has no path, query or fragment
             http://proxy.corp?x=1            | a proxy URL has no path, query or fragment
             http://proxy.corp#frag           | a proxy URL has no path, query or fragment
@@ -110,11 +110,30 @@ class ProxyUrlTest {
         assertTrue(e.getMessage().contains("user:***@"), e.getMessage());
     }
 
+    /** Whatever the shape (no host, a user name alone, no scheme), neither a password nor a lone user name is echoed. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            http://u:PASS
+            http://u:PASS/
+            u:PASS
+            socks5://u:PASS
+            http://u:PASS@
+            http://TOKEN@
+            http://TOKEN@proxy.corp:99999
+            http://TOKEN@proxy.corp:PASS
+            http://TOKEN@[::1
+            https://TOKEN@proxy.corp/path
+            """)
+    void errorMessagesNeverShowASecretWhateverTheShape(String input) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProxyUrl.parse(input));
+        assertFalse(e.getMessage().contains("PASS") || e.getMessage().contains("TOKEN"), e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', textBlock = """
             http://user:pass@proxy.corp:3128     | http://user:***@proxy.corp:3128
             user:pass@proxy.corp                 | http://user:***@proxy.corp:80
-            http://user@proxy.corp:3128          | http://user@proxy.corp:3128
+            http://user@proxy.corp:3128          | http://***@proxy.corp:3128
             http://proxy.corp                    | http://proxy.corp:80
             https://a:b@proxy.corp               | https://a:***@proxy.corp:443
             socks5h://u:p@[fd00::1]:1080         | socks5h://u:***@[fd00::1]:1080
@@ -132,9 +151,15 @@ class ProxyUrlTest {
             http://user:pass@proxy.corp:3128       | http://user:***@proxy.corp:3128
             user:pass@proxy.corp:3128              | user:***@proxy.corp:3128
             ftp://user:p@ss@host                   | ftp://user:***@host
-            http://user@proxy.corp:3128            | http://user@proxy.corp:3128
+            http://user@proxy.corp:3128            | http://***@proxy.corp:3128
             http://proxy.corp:3128                 | http://proxy.corp:3128
             not a url at all                       | not a url at all
+            http://u:PASS                          | http://u:***
+            u:PASS                                 | u:***
+            http://u:PASS/                         | http://u:***/
+            http://[::1]:3128                      | http://[::1]:3128
+            http://TOKEN@                          | http://***@
+            socks5h://:PASS@proxy.corp             | socks5h://:***@proxy.corp
             """)
     void redactCredentialsWorksOnTextThatDoesNotParse(String input, String redacted) {
         assertEquals(redacted, ProxyUrl.redactCredentials(input));

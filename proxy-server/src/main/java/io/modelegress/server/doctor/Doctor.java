@@ -97,7 +97,7 @@ public final class Doctor {
             if (u.isTls() && !steps.tls(ch, t)) return c;
             SecretSource.Resolved cred = u.auth() == null ? null : u.auth().value().current();
             if (cred != null && !cred.present()) {
-                c.add("auth", Status.WARN, 0, "no credential: " + cred.missingReason() + "; probing without one");
+                c.add("auth", Status.WARN, 0, (cred.invalid() ? "no usable credential: " : "no credential: ") + cred.missingReason() + "; probing without one");
             }
             steps.probe(ch, cred != null && cred.present() ? cred.value() : null, t);
             return c;

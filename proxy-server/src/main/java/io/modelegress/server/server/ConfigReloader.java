@@ -52,8 +52,14 @@ public final class ConfigReloader implements AutoCloseable {
     /** SIGHUP: reload now, whether or not the file looks changed. */
     public void reloadNow() {
         thread.execute(() -> {
-            stamp = stamp();
-            reload("SIGHUP");
+            try {
+                stamp = stamp();
+                reload("SIGHUP");
+            } catch (RuntimeException e) {
+                // An executor swallows what a task throws: say it, or a SIGHUP that did nothing looks like success.
+                LOG.error("config reload (SIGHUP) failed, keeping the running config: {}", e.toString());
+                result.accept("failed");
+            }
         });
     }
 
@@ -61,8 +67,13 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             for (UpstreamSettings u : current.get().upstreams().values()) {
                 if (u.auth() != null && u.auth().value().file() != null && u.auth().value().refresh()) {
-                    LOG.info("credential file of upstream \"{}\" changed; using it from now on ({})", u.name(),
-                            u.auth().value().current());
+                    if (u.auth().value().current().invalid()) {
+                        LOG.error("credential file of upstream \"{}\" changed and cannot be used: {}; its requests get"
+                                + " credential_invalid until it is fixed", u.name(), u.auth().value().current().missingReason());
+                    } else {
+                        LOG.info("credential file of upstream \"{}\" changed; using it from now on ({})", u.name(),
+                                u.auth().value().current());
+                    }
                 }
             }
             String now = stamp();
@@ -84,9 +95,11 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             next = ConfigLoader.load(file, env::get);
         } catch (InvalidConfigException e) {
-            LOG.error("config reload ({}) rejected, keeping the running config:\n  {}", why,
-                    e.getMessage().replace("\n", "\n  "));
-            result.accept("invalid");
+            rejected(why, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            // The loader reports every problem it knows as InvalidConfigException; anything else is still a rejection.
+            rejected(why, file + ": cannot be loaded (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
             return;
         }
         EgressConfig old = current.get();
@@ -101,6 +114,11 @@ public final class ConfigReloader implements AutoCloseable {
             LOG.error("config reload ({}) failed, keeping the running config: {}", why, e.getMessage());
             result.accept("failed");
         }
+    }
+
+    private void rejected(String why, String problems) {
+        LOG.error("config reload ({}) rejected, keeping the running config:\n  {}", why, problems.replace("\n", "\n  "));
+        result.accept("rejected");
     }
 
     private String stamp() {

@@ -75,34 +75,55 @@ public final class EgressServer implements AutoCloseable {
         return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies);
     }
 
+    /** Binds both ports; a port that cannot be bound is a {@link ListenFailedException} and nothing is left running. */
     public EgressServer start() throws Exception {
         EgressConfig cfg = runtime.get().config();
-        agentChannel = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new DownstreamInitializer(runtime::get, drain))
-                .bind(address(cfg.server().listen())).sync().channel();
-        adminChannel = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannel())
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env)));
-                    }
-                })
-                .bind(address(cfg.server().admin())).sync().channel();
+        try {
+            agentChannel = bind(new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                    .childHandler(new DownstreamInitializer(runtime::get, drain)), cfg.server().listen(), "server.listen");
+            adminChannel = bind(new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(transport.serverChannel())
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                    new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env)));
+                        }
+                    }), cfg.server().admin(), "server.admin");
+        } catch (ListenFailedException e) {
+            abandon();
+            throw e;
+        }
         reloader = new ConfigReloader(configFile, env, () -> runtime.get().config(), this::swap, metrics::configReload,
                 Long.getLong("modelegress.reloadPollMillis", 1000));
         ready = true;
         LOG.info("model-egress listening on {} (admin {}), transport {}, {} routes, config: {}", agentAddress(),
                 adminAddress(), transport.name(), cfg.routes().size(), cfg.source());
         return this;
+    }
+
+    /** Called from the starting thread, never an event loop: waiting for the bind is fine here. */
+    private static Channel bind(ServerBootstrap bootstrap, HostPort hp, String key) throws ListenFailedException {
+        io.netty.channel.ChannelFuture f = bootstrap.bind(address(hp)).awaitUninterruptibly();
+        if (!f.isSuccess()) throw new ListenFailedException(key, hp, f.cause());
+        return f.channel();
+    }
+
+    /** A start that failed half-way: whatever was bound is closed and the event loops stop. */
+    private void abandon() {
+        if (agentChannel != null) agentChannel.close().awaitUninterruptibly();
+        agentChannel = null;
+        workers.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        runtime.get().close();
+        stopped = true;
     }
 
     /** Makes {@code next} the config new requests use; requests in flight finish under the old one. */

@@ -76,7 +76,7 @@ public final class Main {
                 if (a.json()) {
                     out.println(Json.write(d));
                 } else {
-                    out.println(a.rest().get(0) + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
+                    out.println(d.get("url") + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
                     out.println("  because " + d.get("reason"));
                     if (d.get("upstream") != null) out.println("  (upstream \"" + d.get("upstream") + "\" is configured for this host)");
                 }
@@ -130,6 +130,9 @@ public final class Main {
         try {
             server = new EgressServer(cfg, env, configPath(a, env)).start();
             Signals.onHangup(server::reloadNow);
+        } catch (ListenFailedException e) {
+            err.println("model-egress: " + e.getMessage());
+            return BAD_CONFIG;
         } catch (Exception e) {
             err.println("model-egress: cannot start: " + e.getMessage());
             return FAILED;

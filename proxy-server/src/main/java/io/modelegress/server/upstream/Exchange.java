@@ -117,7 +117,8 @@ public final class Exchange {
         if (u.auth() != null) {
             SecretSource.Resolved cred = u.auth().value().current();
             if (!cred.present()) {
-                fail(new EgressException(ErrorCode.CREDENTIAL_MISSING, "upstream \"" + u.name() + "\" has no credential for "
+                fail(new EgressException(cred.invalid() ? ErrorCode.CREDENTIAL_INVALID : ErrorCode.CREDENTIAL_MISSING,
+                        "upstream \"" + u.name() + "\" has no " + (cred.invalid() ? "usable " : "") + "credential for "
                         + u.auth().header() + ": " + cred.missingReason()));
                 return;
             }

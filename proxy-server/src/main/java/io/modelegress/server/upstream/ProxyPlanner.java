@@ -53,11 +53,11 @@ public final class ProxyPlanner {
         try {
             u = new URI(url.contains("://") ? url : "https://" + url);
         } catch (Exception e) {
-            throw new IllegalArgumentException("not a URL: " + url + " (expected: like https://api.openai.com/v1)");
+            throw new IllegalArgumentException("not a URL: " + shown(url) + " (expected: like https://api.openai.com/v1)");
         }
         String scheme = u.getScheme() == null ? "https" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (u.getHost() == null || !(scheme.equals("http") || scheme.equals("https"))) {
-            throw new IllegalArgumentException("not an http(s) URL: " + url + " (expected: like https://api.openai.com/v1)");
+            throw new IllegalArgumentException("not an http(s) URL: " + shown(url) + " (expected: like https://api.openai.com/v1)");
         }
         int port = u.getPort() > 0 ? u.getPort() : scheme.equals("https") ? 443 : 80;
         ProxyDecision d = null;
@@ -71,12 +71,29 @@ public final class ProxyPlanner {
         }
         if (d == null) d = resolver.resolve(scheme, u.getHost(), port);
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("url", url);
+        out.put("url", shown(url));
         out.put("proxy", d.proxy() == null || d.failed() ? null : hop(d.proxy(), config.proxyAuth()).masked());
         out.put("reason", d.reason());
         if (upstream != null) out.put("upstream", upstream);
         if (d.failed()) out.put("failed", true);
         return out;
+    }
+
+    /**
+     * A URL as it may be shown back (explain-proxy, /debug/proxy): its userinfo, which may hold a password or a
+     * token, masked like a proxy URL's; the rest as given. Text that does not parse is masked as a proxy URL is.
+     */
+    static String shown(String url) {
+        try {
+            URI u = new URI(url);
+            String info = u.getRawUserInfo();
+            if (info == null) return u.getHost() != null ? url : ProxyUrl.redactCredentials(url);
+            int i = url.indexOf(info + "@");
+            return url.substring(0, i) + (info.contains(":") ? info.substring(0, info.indexOf(':')) + ":***" : "***")
+                    + url.substring(i + info.length());
+        } catch (Exception e) {
+            return ProxyUrl.redactCredentials(url);
+        }
     }
 
     /** A proxy URL with its password hidden, even when it does not parse. */

@@ -77,8 +77,10 @@ public final class UpstreamFailures {
 
     /** The proxy answered 407, to CONNECT or to an absolute-form request: say which credentials to set. */
     public static EgressException proxyAuthRequired(ProxyHop proxy, Throwable cause) {
+        // A user name without a password is often a token: it is named only when a password goes with it.
         return new EgressException(ErrorCode.PROXY_AUTH_REQUIRED, "407 from proxy " + proxy.masked()
                 + (proxy.username() == null ? ": the proxy wants credentials and none are set"
+                : proxy.password() == null ? ": the proxy refused the user name in the proxy URL (not shown: it may be a token)"
                 : ": the proxy refused the credentials of user " + proxy.username()), null, cause);
     }
 

@@ -1,6 +1,7 @@
 package io.modelegress.server.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.BlackHole;
@@ -113,6 +114,17 @@ class FaultSuiteTest {
              Sidecar s = sidecar("https://api.example.test", "", "    proxy: http://127.0.0.1:" + proxy.port() + "\n")) {
             assertError(timed(() -> Http.get(s.url() + "/v1/models")), 502, "proxy_auth_required", Duration.ZERO,
                     "407 from proxy http://127.0.0.1:" + proxy.port(), "set proxy credentials");
+        }
+    }
+
+    @Test
+    void proxyRefusingAUserNameAloneNeverEchoesItItMayBeAToken() throws Exception {
+        try (FaultServer proxy = FaultServer.replying("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                + "Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n");
+             Sidecar s = sidecar("https://api.example.test", "", "    proxy: http://tok-SECRET-42@127.0.0.1:" + proxy.port() + "\n")) {
+            Timed t = timed(() -> Http.get(s.url() + "/v1/models"));
+            assertError(t, 502, "proxy_auth_required", Duration.ZERO, "407 from proxy http://***@127.0.0.1:" + proxy.port());
+            assertFalse(t.response().body().contains("tok-SECRET-42"), t.response().body());
         }
     }
 

@@ -1,9 +1,14 @@
 package io.modelegress.server.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.core.config.ConfigLoader;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.modelegress.server.server.ConfigReloader;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.TestUpstream;
@@ -19,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class HotReloadTest {
     @TempDir
@@ -57,7 +63,27 @@ class HotReloadTest {
     }
 
     private boolean reloadCounted(String result) throws Exception {
-        return Http.get(admin + "/metrics").body().contains("egress_config_reload_total{result=\"" + result + "\"} 1.0");
+        return reloadCounted(result, 1);
+    }
+
+    private boolean reloadCounted(String result, int times) throws Exception {
+        return Http.get(admin + "/metrics").body().contains("egress_config_reload_total{result=\"" + result + "\"} " + times + ".0");
+    }
+
+    /** The reloader's log lines, captured in memory for the test. */
+    private static ListAppender<ILoggingEvent> captureReloaderLog() {
+        Logger logger = (Logger) LoggerFactory.getLogger(ConfigReloader.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        return appender;
+    }
+
+    private static boolean logged(ListAppender<ILoggingEvent> log, String... parts) {
+        synchronized (log.list) {
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> java.util.Arrays.stream(parts).allMatch(m::contains));
+        }
     }
 
     @Test
@@ -90,8 +116,28 @@ class HotReloadTest {
         start(file);
         a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
         Files.writeString(file, config(a, "").replace("prefix:", "prefx:"));
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("invalid"));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
         assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
+    }
+
+    @Test
+    void aWrongShapeIsRejectedLoggedAndCountedOnAFileChangeAndOnSighup() throws Exception {
+        ListAppender<ILoggingEvent> log = captureReloaderLog();
+        try {
+            Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+            start(file);
+            a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
+            Files.writeString(file, "timeouts: [1, 2]\n" + config(a, ""));
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
+            assertTrue(logged(log, "config reload (file change) rejected", "timeouts: got a list (expected: a mapping"),
+                    () -> "log: " + log.list);
+            server.reloadNow();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected", 2));
+            assertTrue(logged(log, "config reload (SIGHUP) rejected", file + ":1: timeouts: got a list"), () -> "log: " + log.list);
+            assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body(), "the old config stays");
+        } finally {
+            ((Logger) LoggerFactory.getLogger(ConfigReloader.class)).detachAppender(log);
+        }
     }
 
     @Test
@@ -126,5 +172,24 @@ class HotReloadTest {
             Http.get(base + "/v1/x");
             return "Bearer new-key".equals(a.take().header("authorization"));
         });
+    }
+
+    @Test
+    void aCredentialFileRotatedToTwoLinesIsNeverSentAndRequestsGetCredentialInvalid() throws Exception {
+        Path key = Files.writeString(dir.resolve("key"), "Bearer old-key\n");
+        Path file = Files.writeString(dir.resolve("egress.yaml"),
+                config(a, "    auth: { header: Authorization, value_file: " + key + " }\n"));
+        start(file);
+        Http.get(base + "/v1/x");
+        assertEquals("Bearer old-key", a.take().header("authorization"));
+        Files.writeString(key, "Bearer new-key\r\nX-Injected: 1\n");
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+                "credential_invalid".equals(Http.get(base + "/v1/x").headers().firstValue("x-egress-error").orElse(null)));
+        java.net.http.HttpResponse<String> r = Http.get(base + "/v1/x");
+        assertEquals(500, r.statusCode(), r.body());
+        assertTrue(r.body().contains(key.toString()), r.body());
+        assertTrue(r.body().contains("upstream \\\"up\\\""), r.body());
+        assertFalse(r.body().contains("new-key") || r.body().contains("Injected"), "the value leaked: " + r.body());
+        assertEquals(0, a.receivedCount(), "nothing was sent upstream with the bad value");
     }
 }

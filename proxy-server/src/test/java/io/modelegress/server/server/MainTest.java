@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -69,6 +72,47 @@ class MainTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "server: 5                | server: 5\\n                                  | egress.yaml:1: server: got a number (expected: a mapping",
+        "routes: a mapping        | tls: {}\\nroutes: {prefix: /v1}\\n             | egress.yaml:2: routes: got a mapping (expected: a list of routes",
+        "auth: a string           | upstreams:\\n  z:\\n    url: https://z.example\\n    auth: \"Bearer x\"\\n | egress.yaml:4: upstreams.z.auth: got a string (expected: a mapping",
+        "route retry: a number    | routes:\\n  - { prefix: /r, upstreams: [openai], retry: 3 }\\n | routes[1].retry: got a number (expected: a mapping",
+        "dns hosts: a list        | dns: {hosts: [1]}\\n                          | egress.yaml:1: dns.hosts: got a list (expected: a mapping",
+        "timeouts: a list         | timeouts: [1, 2]\\n                           | egress.yaml:1: timeouts: got a list (expected: a mapping",
+        "limits: a list           | upstreams:\\n  z:\\n    url: https://z.example\\n    limits: [1]\\n | egress.yaml:4: upstreams.z.limits: got a list (expected: a mapping",
+    })
+    void wrongShapeExitsTwoWithKeyLineAndExpectedShape(String name, String bad, String expected) throws Exception {
+        invalidConfigExitsTwoWithKeyFileAndLineAndNoStackTrace(name, bad, expected);
+    }
+
+    @Test
+    @Timeout(30)
+    void agentPortInUseExitsTwoNamingTheAddressAndKey() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Path f = write("server: { listen: \"" + address + "\", admin: 127.0.0.1:0 }\n" + VALID);
+            Result r = run(Map.of(), "--config", f.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("cannot listen on " + address + " (server.listen)"), r.err());
+            assertTrue(r.err().contains("already in use"), r.err());
+            assertFalse(r.err().contains("bind(..)"), r.err());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void adminPortInUseExitsTwoNamingTheAddressAndKey() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Path f = write("server: { listen: 127.0.0.1:0, admin: \"" + address + "\" }\n" + VALID);
+            Result r = run(Map.of(), "--config", f.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("cannot listen on " + address + " (server.admin)"), r.err());
+            assertTrue(r.err().contains("already in use"), r.err());
+        }
+    }
+
     @Test
     void theDocumentedExampleConfigIsValid() {
         Result r = run(Map.of(), "check-config", "--config", "../config/egress.example.yaml");
@@ -111,6 +155,20 @@ class MainTest {
                 "explain-proxy", "--json", "https://model.internal/v1");
         assertTrue(direct.out().contains("\"proxy\":null"), direct.out());
         assertTrue(direct.out().contains("NO_PROXY entry \\\".internal\\\""), direct.out());
+    }
+
+    @Test
+    void explainProxyNeverEchoesASecretWhateverTheShape() {
+        Result noHost = run(Map.of("HTTPS_PROXY", "http://u:PASS-1"), "explain-proxy", "https://api.openai.com/v1");
+        assertFalse(noHost.out().contains("PASS") || noHost.err().contains("PASS"), noHost.out() + noHost.err());
+        Result token = run(Map.of("HTTPS_PROXY", "http://TOKEN-2@proxy.corp:3128"), "explain-proxy", "https://api.openai.com/v1");
+        assertTrue(token.out().contains("via http://***@proxy.corp:3128"), token.out());
+        assertFalse(token.out().contains("TOKEN"), token.out());
+        Result target = run(Map.of(), "explain-proxy", "https://u:PASS-3@api.openai.com/v1");
+        assertFalse(target.out().contains("PASS") || target.err().contains("PASS"), target.out() + target.err());
+        Result badTarget = run(Map.of(), "explain-proxy", "ftp://u:PASS-4@api.openai.com");
+        assertEquals(2, badTarget.code());
+        assertFalse(badTarget.err().contains("PASS"), badTarget.err());
     }
 
     @Test
