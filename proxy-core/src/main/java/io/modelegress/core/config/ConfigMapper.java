@@ -60,7 +60,13 @@ final class ConfigMapper {
         if (maxBody < 0 || maxBody > Integer.MAX_VALUE) s.problem("max_request_body", maxBody + " bytes (expected: 0 to 2GiB)");
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
-                s.duration("drain_timeout"));
+                s.duration("drain_timeout"), connectionCap(s, "max_connections"), connectionCap(s, "admin_max_connections"));
+    }
+
+    private static int connectionCap(Section s, String k) {
+        long v = s.integer(k, 0);
+        if (v > Integer.MAX_VALUE) s.problem(k, v + " (expected: 0 for no cap, or at most " + Integer.MAX_VALUE + ")");
+        return (int) Math.min(v, Integer.MAX_VALUE);
     }
 
     private static HostPort hostPort(Section s, String k) {

@@ -2,8 +2,12 @@ package io.modelegress.core.config;
 
 import java.time.Duration;
 
-/** The {@code server} block: where we listen and how we protect ourselves from the agent side. */
+/**
+ * The {@code server} block: where we listen and how we protect ourselves from the agent side.
+ * {@code maxConnections} and {@code adminMaxConnections}: open connections per port, 0 = no cap.
+ */
 public record ServerSettings(HostPort listen, HostPort admin, long maxRequestBody, int maxHeaderSize,
                              Duration idleTimeout, Duration requestReadTimeout,
-                             Duration shutdownDelay, Duration drainTimeout) {
+                             Duration shutdownDelay, Duration drainTimeout,
+                             int maxConnections, int adminMaxConnections) {
 }

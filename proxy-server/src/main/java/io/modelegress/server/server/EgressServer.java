@@ -74,10 +74,17 @@ public final class EgressServer implements AutoCloseable {
 
     public EgressServer start() throws Exception {
         EgressConfig cfg = runtime.get().config();
+        ConnectionLimit agentLimit = new ConnectionLimit(() -> runtime.get().config().server().maxConnections(),
+                () -> metrics.connectionRejected("agent"));
+        ConnectionLimit adminLimit = new ConnectionLimit(() -> runtime.get().config().server().adminMaxConnections(),
+                () -> metrics.connectionRejected("admin"));
+        metrics.gauge("egress.connections.open", agentLimit::open, "listener", "agent");
+        metrics.gauge("egress.connections.open", adminLimit::open, "listener", "admin");
         agentChannel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .handler(agentLimit)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
@@ -86,6 +93,7 @@ public final class EgressServer implements AutoCloseable {
         adminChannel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
+                .handler(adminLimit)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
