@@ -5,6 +5,7 @@ import io.modelegress.core.config.HostPort;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.admin.AdminHandler;
+import io.modelegress.server.doctor.DoctorRuns;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.pipeline.DownstreamInitializer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -37,6 +38,7 @@ public final class EgressServer implements AutoCloseable {
     private final EgressMetrics metrics = new EgressMetrics();
     private final AtomicReference<EgressRuntime> runtime = new AtomicReference<>();
     private final Drain drain = new Drain();
+    private final DoctorRuns doctor = new DoctorRuns(metrics::doctorCall);
     private final io.netty.channel.group.ChannelGroup upstreamChannels =
             new io.netty.channel.group.DefaultChannelGroup("upstreams", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final Map<String, String> env;
@@ -98,7 +100,7 @@ public final class EgressServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env)));
+                                new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env, doctor)));
                     }
                 })
                 .bind(address(cfg.server().admin())).sync().channel();
@@ -171,6 +173,7 @@ public final class EgressServer implements AutoCloseable {
         upstreamChannels.close().awaitUninterruptibly();
         if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
+        doctor.close();
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
