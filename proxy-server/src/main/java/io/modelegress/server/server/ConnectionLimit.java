@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
- * Caps the open connections of one listener, like Envoy's per-listener connection limit ({@code downstream_cx_overflow}): it sits on the listening
- * channel ahead of the acceptor, so a connection over the cap is closed at once (no response, never registered with
- * an event loop, no pipeline built) and counted. The cap is read per accept, so a reloaded config applies to the next
+ * Caps the open connections of one listener, like Envoy's per-listener connection limit ({@code downstream_cx_overflow}):
+ * it sits on the listening channel ahead of the acceptor, so a connection over the cap is closed at once (no response,
+ * never registered with an event loop, no pipeline built) and counted. The cap is read per accept, so a reloaded config applies to the next
  * connection; connections already open are never closed by a lower cap.
  */
 @ChannelHandler.Sharable
