@@ -4,6 +4,7 @@ import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.route.Router;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -124,13 +126,16 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     }
 
     /**
-     * One field check per read. Bytes that arrive while a response is still going out (a pipelined request, a stray
-     * CRLF after a body) start no clock: the next read after that response does, or the decoded head.
+     * One field check per read (and a look at the first byte between requests). Bytes that arrive while a response
+     * is still going out (a pipelined request) start no clock: the next read after that response does, or the decoded
+     * head. CR/LF alone start none either: the codec skips them, and a stray CRLF after a body must not earn an idle
+     * keep-alive connection an unsolicited 408.
      */
     private final class FirstByteWatch extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!reading && inFlight == 0 && !broken) {
+            if (!reading && inFlight == 0 && !broken && msg instanceof ByteBuf
+                    && ((ByteBuf) msg).forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
                 reading = true;
                 readStartedNanos = System.nanoTime();
                 readingUri = null;

@@ -38,6 +38,14 @@ class DownstreamGuardTest {
     }
 
     @Test
+    void aStrayCrlfOnAnIdleConnectionStartsNoClock() throws Exception {
+        EmbeddedChannel ch = channel();
+        read(ch, "\r\n");
+        assertEquals(-1, ch.runScheduledPendingTasks(), "CRLF between requests is not the start of one");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void aPartialHeadArmsTheTimerBeforeTheCodecDecodedAnything() throws Exception {
         EmbeddedChannel ch = channel();
         read(ch, "GET /v1/mod");
