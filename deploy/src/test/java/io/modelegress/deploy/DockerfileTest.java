@@ -51,9 +51,16 @@ class DockerfileTest {
     }
 
     @Test
-    void imageConfigKeepsAgentTrafficOnLoopbackAndOpensTheAdminPort() {
+    void imageConfigKeepsAgentTrafficAndTheAdminPortOnLoopbackWhereItsHealthcheckAsks() {
+        // The image's config serves docker run and Compose; in a pod the ConfigMap replaces it (and opens the admin
+        // port to the pod IP for the kubelet). There the only probe is the HEALTHCHECK, inside the container.
         assertTrue(imageConfig.listen().isLoopback(), "server.listen " + imageConfig.listen());
-        assertTrue(imageConfig.admin().isWildcard(), "server.admin " + imageConfig.admin());
+        assertTrue(imageConfig.admin().isLoopback(), "server.admin " + imageConfig.admin()
+                + ": /config and /debug/* must not face the network by default");
+        String hc = dockerfile.healthcheck().orElseThrow();
+        Matcher host = Pattern.compile("/dev/tcp/([^/\\s]+)/").matcher(hc);
+        assertTrue(host.find(), "no host in HEALTHCHECK: " + hc);
+        assertEquals(imageConfig.admin().host(), host.group(1), "HEALTHCHECK host vs server.admin of deploy/egress.yaml");
     }
 
     @Test

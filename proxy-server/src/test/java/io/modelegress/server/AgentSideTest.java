@@ -120,6 +120,47 @@ class AgentSideTest {
     }
 
     @Test
+    void aRequestHeadTrickledByteByByteIsClosedAfterTheReadTimeoutNotTheIdleTimeout() throws Exception {
+        // 50 ms a byte: the head would take 20 s, well within this sidecar's idle_timeout; only the read timer ends it.
+        try (Sidecar patient = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
+                + "  request_read_timeout: 300ms\n  idle_timeout: 60s\n"
+                + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
+                + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n")) {
+            trickleHeadInto(patient);
+        }
+        assertEquals(0, upstream.receivedCount());
+    }
+
+    private static void trickleHeadInto(Sidecar sidecar) throws Exception {
+        byte[] head = ("GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: " + "z".repeat(400) + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.util.concurrent.ScheduledExecutorService trickler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (RawHttp raw = new RawHttp(sidecar.port())) {
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            long t0 = System.nanoTime();
+            trickler.scheduleAtFixedRate(() -> {
+                int i = next.getAndIncrement();
+                if (i >= head.length) throw new IllegalStateException("head sent whole");
+                try {
+                    raw.send(new byte[] {head[i]});
+                } catch (java.io.IOException closed) {
+                    throw new java.io.UncheckedIOException(closed); // stops the trickle
+                }
+            }, 0, 50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            RawHttp.Response r = raw.read();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(408, r.status());
+            assertEquals("request_read_timeout", r.header("x-egress-error"));
+            assertTrue(r.body().contains("server.request_read_timeout"), r.body());
+            assertTrue(raw.closedByPeer());
+            assertTrue(ms >= 250 && ms < 2000, "took " + ms + "ms");
+            assertTrue(next.get() < head.length, "the head must still have been incomplete");
+        } finally {
+            trickler.shutdownNow();
+        }
+    }
+
+    @Test
     void anIdleAgentConnectionIsClosed() throws Exception {
         try (RawHttp raw = new RawHttp(sidecar.port())) {
             assertEquals(200, raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").read().status());

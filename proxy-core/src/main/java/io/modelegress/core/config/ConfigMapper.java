@@ -66,7 +66,14 @@ final class ConfigMapper {
         }
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
-                s.duration("drain_timeout"), maxBuffered, maxUncommitted);
+                s.duration("drain_timeout"), connectionCap(s, "max_connections"), connectionCap(s, "admin_max_connections"),
+                maxBuffered, maxUncommitted);
+    }
+
+    private static int connectionCap(Section s, String k) {
+        long v = s.integer(k, 0);
+        if (v > Integer.MAX_VALUE) s.problem(k, v + " (expected: 0 for no cap, or at most " + Integer.MAX_VALUE + ")");
+        return (int) Math.min(v, Integer.MAX_VALUE);
     }
 
     private static HostPort hostPort(Section s, String k) {

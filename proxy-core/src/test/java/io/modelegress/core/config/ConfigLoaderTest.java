@@ -56,6 +56,8 @@ class ConfigLoaderTest {
     void referenceDefaultsFillEveryKey() throws Exception {
         EgressConfig cfg = ConfigLoader.parse(BASE, "egress.yaml", NO_ENV);
         assertEquals(32L * 1024 * 1024, cfg.server().maxRequestBody());
+        assertEquals(10_000, cfg.server().maxConnections());
+        assertEquals(64, cfg.server().adminMaxConnections());
         assertEquals(Duration.ofSeconds(5), cfg.timeouts().connect());
         assertEquals(3, cfg.retry().maxAttempts());
         assertEquals(3, cfg.routes().get(0).retry().maxAttempts());
@@ -101,6 +103,8 @@ class ConfigLoaderTest {
         "bad listen address | server:\\n  listen: localhost | egress.yaml:2: server.listen: \"localhost\" (expected: host:port",
         "bad retry_on word | retry:\\n  retry_on: [conect_failure] | retry.retry_on: \"conect_failure\" (did you mean \"connect_failure\"?)",
         "invalid YAML | server: [unclosed | egress.yaml:2: not valid YAML",
+        "negative connection cap | server:\\n  max_connections: -1 | egress.yaml:2: server.max_connections: -1 (expected: an integer >= 0)",
+        "connection cap not a number | server:\\n  admin_max_connections: many | server.admin_max_connections: \"many\" is not valid (expected: an integer >= 0)",
     })
     void invalidGlobalSettingsNameKeyFileAndLine(String name, String yaml, String expected) {
         InvalidConfigException e = invalid(yaml.replace("\\n", "\n") + "\n" + BASE);

@@ -4,7 +4,10 @@ import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.route.Router;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -16,6 +19,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -24,13 +28,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Protects the agent side: assigns the request id, answers malformed or oversized request heads (400/414/431),
  * closes connections idle with no request in flight, and closes requests that trickle in (slowloris) after
- * {@code server.request_read_timeout}.
+ * {@code server.request_read_timeout}, counted from the first byte of the request: its {@link #firstByteWatch()}
+ * sits before the HTTP codec, which holds back a head until it is complete.
  */
 public final class DownstreamGuard extends ChannelDuplexHandler {
     private final ServerSettings settings;
     private final Router router;
     private ScheduledFuture<?> readTimer;
-    /** A request whose head arrived and whose last content has not: what the read timer reports if it fires. */
+    /** Bytes of a request arrived and its last content has not: what the read timer reports if it fires. */
     private boolean reading;
     private long readStartedNanos;
     private String readingUri;
@@ -58,9 +63,11 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
             }
             inFlight++;
             if (!req.headers().contains(ErrorResponses.X_REQUEST_ID)) req.headers().set(ErrorResponses.X_REQUEST_ID, newId());
-            cancelReadTimer();
-            reading = true;
-            readStartedNanos = System.nanoTime();
+            if (!reading) {
+                // Without the watch (or a head pipelined behind a response): count from the head.
+                reading = true;
+                readStartedNanos = System.nanoTime();
+            }
             readingUri = req.uri();
             readingId = req.headers().get(ErrorResponses.X_REQUEST_ID);
         }
@@ -79,17 +86,15 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
 
     /**
      * The request-read timer is armed only when a read ends with a request still incomplete: most requests arrive
-     * whole in one read and never touch the event loop's timer queue. The limit counts from the decoded request
-     * head (a head trickled in byte by byte is left to the idle timeout, as before).
+     * whole in one read and never touch the event loop's timer queue. The limit counts from the request's first
+     * byte, noted by the watch before the codec, so a head trickled in byte by byte is bounded too.
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         long limit = settings.requestReadTimeout().toNanos();
         if (reading && readTimer == null && limit > 0) {
-            String uri = readingUri;
-            String id = readingId;
             long left = limit - (System.nanoTime() - readStartedNanos);
-            readTimer = ctx.executor().schedule(() -> tooSlow(ctx, uri, id), Math.max(0, left), TimeUnit.NANOSECONDS);
+            readTimer = ctx.executor().schedule(() -> tooSlow(ctx), Math.max(0, left), TimeUnit.NANOSECONDS);
         }
         ctx.fireChannelReadComplete();
     }
@@ -115,10 +120,38 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
-    private void tooSlow(ChannelHandlerContext ctx, String uri, String id) {
+    /** The handler to add before the HTTP codec: notes when the first byte of a request arrives. */
+    public ChannelHandler firstByteWatch() {
+        return new FirstByteWatch();
+    }
+
+    /**
+     * One field check per read (and a look at the first byte between requests). Bytes that arrive while a response
+     * is still going out (a pipelined request) start no clock: the next read after that response does, or the decoded
+     * head. CR/LF alone start none either: the codec skips them, and a stray CRLF after a body must not earn an idle
+     * keep-alive connection an unsolicited 408.
+     */
+    private final class FirstByteWatch extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!reading && inFlight == 0 && !broken && msg instanceof ByteBuf
+                    && ((ByteBuf) msg).forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
+                reading = true;
+                readStartedNanos = System.nanoTime();
+                readingUri = null;
+                readingId = null;
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** Read at fire time: the head may have arrived after the timer was armed at the first byte (or never). */
+    private void tooSlow(ChannelHandlerContext ctx) {
         broken = true;
-        respondAndClose(ctx, uri, ErrorCode.REQUEST_READ_TIMEOUT, "the request was not received within "
-                + io.modelegress.core.time.Durations.format(settings.requestReadTimeout()) + " (server.request_read_timeout)", id);
+        String what = readingUri == null ? "the request headers were" : "the request was";
+        respondAndClose(ctx, readingUri, ErrorCode.REQUEST_READ_TIMEOUT, what + " not received within "
+                + io.modelegress.core.time.Durations.format(settings.requestReadTimeout())
+                + " of the first byte (server.request_read_timeout)", readingId);
     }
 
     private void reject(ChannelHandlerContext ctx, HttpRequest req, Throwable cause) {

@@ -145,6 +145,16 @@ public final class EgressMetrics {
         Gauge.builder(name, value).description(help(name)).tags(tags).register(registry);
     }
 
+    /** A connection closed at accept because {@code listener} ("agent" or "admin") was at its connection cap. */
+    public void connectionRejected(String listener) {
+        counter("egress.connections.rejected", "listener", listener).increment();
+    }
+
+    /** A /debug/doctor call that started a run ({@code "started"}) or joined one under way ({@code "shared"}). */
+    public void doctorCall(String run) {
+        counter("egress.doctor.calls", "run", run).increment();
+    }
+
     public void configReload(String result) {
         counter("egress.config.reload", "result", result).increment();
     }

@@ -14,7 +14,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** The agent-side pipeline, in order: codec → idle watch → guard (limits, slowloris) → body → dispatch. */
+/**
+ * The agent-side pipeline, in order: first-byte watch → codec → idle watch → guard (limits, slowloris) → body →
+ * dispatch. The watch is the guard's own, ahead of the codec, so the request-read timer counts from the first byte.
+ */
 public final class DownstreamInitializer extends ChannelInitializer<SocketChannel> {
     private final Supplier<EgressRuntime> runtime;
     private final Drain drain;
@@ -29,9 +32,11 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         EgressRuntime rt = runtime.get();
         ServerSettings s = rt.config().server();
         ChannelPipeline p = ch.pipeline();
+        DownstreamGuard guard = new DownstreamGuard(s, rt.router());
+        p.addLast(HandlerNames.FIRST_BYTE, guard.firstByteWatch());
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
         p.addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast(HandlerNames.GUARD, new DownstreamGuard(s, rt.router()));
+        p.addLast(HandlerNames.GUARD, guard);
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));
         p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime, drain));
     }

@@ -5,6 +5,8 @@ public final class HandlerNames {
     private HandlerNames() {}
 
     // Downstream (agent side), in pipeline order.
+    /** Before the codec: starts the request-read clock at a request's first byte (part of the guard). */
+    public static final String FIRST_BYTE = "first-byte";
     public static final String HTTP_CODEC = "http-codec";
     public static final String GUARD = "downstream-guard";
     public static final String BODY = "request-body";

@@ -5,14 +5,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import io.modelegress.core.config.RouteSettings;
 import io.modelegress.server.doctor.Doctor;
+import io.modelegress.server.doctor.DoctorRuns;
 
 /** The /debug endpoints of the admin port. */
 final class AdminEndpoints {
     private AdminEndpoints() {}
 
-    static Map<String, AdminHandler.AdminEndpoint> of(Supplier<EgressRuntime> runtime, Map<String, String> env) {
+    /** {@code doctor}: where /debug/doctor runs (one at a time, shared by concurrent callers). */
+    static Map<String, AdminHandler.AdminEndpoint> of(Supplier<EgressRuntime> runtime, Map<String, String> env, DoctorRuns doctor) {
         Map<String, AdminHandler.AdminEndpoint> m = new LinkedHashMap<>();
         m.put("/debug/proxy", q -> {
             List<String> url = q.parameters().get("url");
@@ -20,23 +23,22 @@ final class AdminEndpoints {
             return runtime.get().proxies().explain(url.get(0));
         });
         m.put("/debug/doctor", q -> {
-            List<String> route = q.parameters().get("route");
+            List<String> routeParam = q.parameters().get("route");
+            String route = routeParam == null || routeParam.isEmpty() ? null : routeParam.get(0);
             EgressRuntime rt = runtime.get();
-            return CompletableFuture.supplyAsync(() -> {
+            if (route != null && rt.config().routes().stream().noneMatch(r -> r.name().equals(route))) {
+                throw new IllegalArgumentException("no route named \"" + route + "\" (routes: "
+                        + rt.config().routes().stream().map(RouteSettings::name).collect(Collectors.joining(", ")) + ")");
+            }
+            // Doctor blocks on each step: it runs on doctor's own thread, never an event loop.
+            return doctor.run(route, () -> {
                 try {
-                    return new Doctor(rt.config(), env, rt.transport(), rt.timers()).check(route == null ? null : route.get(0)).json();
+                    return new Doctor(rt.config(), env, rt.transport(), rt.timers()).check(route).json();
                 } catch (Exception e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
-            }, DOCTOR_THREADS);
+            });
         });
         return m;
     }
-
-    /** Doctor blocks on each step: it gets its own threads, never an event loop. */
-    private static final java.util.concurrent.ExecutorService DOCTOR_THREADS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "egress-doctor");
-        t.setDaemon(true);
-        return t;
-    });
 }

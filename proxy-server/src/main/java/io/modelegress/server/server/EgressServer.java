@@ -6,6 +6,7 @@ import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.admin.AdminHandler;
 import io.modelegress.server.downstream.BodyBudget;
+import io.modelegress.server.doctor.DoctorRuns;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.pipeline.DownstreamInitializer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -39,6 +40,7 @@ public final class EgressServer implements AutoCloseable {
     private final AtomicReference<EgressRuntime> runtime = new AtomicReference<>();
     private final Drain drain = new Drain();
     private final BodyBudget bodies = new BodyBudget(BodyBudget.resolve(0));
+    private final DoctorRuns doctor = new DoctorRuns(metrics::doctorCall);
     private final io.netty.channel.group.ChannelGroup upstreamChannels =
             new io.netty.channel.group.DefaultChannelGroup("upstreams", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final Map<String, String> env;
@@ -78,11 +80,18 @@ public final class EgressServer implements AutoCloseable {
     /** Binds both ports; a port that cannot be bound is a {@link ListenFailedException} and nothing is left running. */
     public EgressServer start() throws Exception {
         EgressConfig cfg = runtime.get().config();
+        ConnectionLimit agentLimit = new ConnectionLimit(() -> runtime.get().config().server().maxConnections(),
+                () -> metrics.connectionRejected("agent"));
+        ConnectionLimit adminLimit = new ConnectionLimit(() -> runtime.get().config().server().adminMaxConnections(),
+                () -> metrics.connectionRejected("admin"));
+        metrics.gauge("egress.connections.open", agentLimit::open, "listener", "agent");
+        metrics.gauge("egress.connections.open", adminLimit::open, "listener", "admin");
         try {
             agentChannel = bind(new ServerBootstrap()
                     .group(boss, workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(agentLimit)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
@@ -90,11 +99,12 @@ public final class EgressServer implements AutoCloseable {
             adminChannel = bind(new ServerBootstrap()
                     .group(boss, workers)
                     .channel(transport.serverChannel())
+                    .handler(adminLimit)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env)));
+                                    new AdminHandler(runtime::get, () -> ready, AdminEndpoints.of(runtime::get, env, doctor)));
                         }
                     }), cfg.server().admin(), "server.admin");
         } catch (ListenFailedException e) {
@@ -123,6 +133,7 @@ public final class EgressServer implements AutoCloseable {
         workers.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
+        doctor.close();
         stopped = true;
     }
 
@@ -187,6 +198,7 @@ public final class EgressServer implements AutoCloseable {
         upstreamChannels.close().awaitUninterruptibly();
         if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
+        doctor.close();
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();

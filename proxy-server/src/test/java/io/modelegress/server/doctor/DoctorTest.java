@@ -1,5 +1,6 @@
 package io.modelegress.server.doctor;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +14,18 @@ import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
+import io.modelegress.server.testing.RawHttp;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** doctor as an operator runs it: through the CLI (exit codes, table, JSON) and the admin port. */
@@ -119,6 +128,65 @@ class DoctorTest {
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("\"ok\" : true"), r.body());
             assertTrue(r.body().contains("\"step\" : \"http\""), r.body());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void concurrentAdminCallsShareOneRunOnOneThreadAndGetTheSameReport() throws Exception {
+        // The upstream holds every probe until the test lets go, so all callers arrive while a run is under way.
+        List<Runnable> held = new CopyOnWriteArrayList<>();
+        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
+                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+            int callers = 50;
+            List<RawHttp> conns = new ArrayList<>();
+            try {
+                // Warm up what starts lazily (every event loop, the doctor thread), so only growth per caller counts.
+                for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors() + 2; i++) {
+                    conns.add(new RawHttp(s.server.adminAddress().getPort()));
+                }
+                for (RawHttp c : conns) assertEquals(200, c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+                assertEquals(200, conns.get(0).send("GET /debug/doctor HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+                up.take();
+                up.script((ctx, req) -> held.add(() -> TestUpstream.json(200, "{\"data\":[]}").answer(ctx, req)));
+                for (RawHttp c : conns) c.close();
+                conns.clear();
+                ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+                int before = threads.getThreadCount();
+                for (int i = 0; i < callers; i++) {
+                    conns.add(new RawHttp(s.server.adminAddress().getPort()).send("GET /debug/doctor HTTP/1.1\r\nHost: x\r\n\r\n"));
+                }
+                // Every call has been taken up: each joined the run (or, unbounded, started its own probe).
+                await().atMost(Duration.ofSeconds(20)).until(() -> up.receivedCount() >= callers
+                        || s.server.metrics().scrape().contains("egress_doctor_calls_total{run=\"shared\"} " + (callers - 1) + ".0"));
+                int during = threads.getThreadCount();
+                assertTrue(during - before <= 3, "threads grew from " + before + " to " + during + ": "
+                        + Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList());
+                assertEquals(1, up.receivedCount(), "one probe for all " + callers + " callers");
+                held.forEach(Runnable::run);
+                String first = null;
+                for (RawHttp c : conns) {
+                    RawHttp.Response r = c.read();
+                    assertEquals(200, r.status(), r.body());
+                    if (first == null) first = r.body();
+                    assertEquals(first, r.body(), "every caller gets the report of the one run");
+                }
+                assertTrue(first.contains("\"ok\" : true"), first);
+                assertTrue(s.server.metrics().scrape().contains("egress_doctor_calls_total{run=\"started\"} 2.0"), "the warm-up run and the shared one");
+            } finally {
+                for (RawHttp c : conns) c.close();
+            }
+        }
+    }
+
+    @Test
+    void anUnknownRouteOnTheAdminPortIsABadRequestNotARun() throws Exception {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
+                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+            var r = Http.get(s.adminUrl() + "/debug/doctor?route=nope");
+            assertEquals(400, r.statusCode(), r.body());
+            assertTrue(r.body().contains("no route named \\\"nope\\\" (routes: r)"), r.body());
+            assertEquals(0, up.receivedCount());
         }
     }
 }
