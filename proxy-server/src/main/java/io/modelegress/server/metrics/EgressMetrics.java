@@ -36,7 +36,11 @@ public final class EgressMetrics {
             Map.entry("egress.config.reload", "Config reloads (file change or SIGHUP), by result: ok, rejected (invalid; the old config stays) or failed"),
             Map.entry("egress.body.bytes", "Body bytes per request, by direction"),
             Map.entry("egress.upstream.connections", "Pooled upstream connections now, by state: active or idle"),
-            Map.entry("egress.upstream.connections.opened", "Upstream connections opened since start"));
+            Map.entry("egress.upstream.connections.opened", "Upstream connections opened since start"),
+            Map.entry("egress.buffered.request.bytes", "Request body bytes held now, against server.max_buffered_bytes"),
+            Map.entry("egress.connections.open", "Open connections now, by listener: agent or admin"),
+            Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),
+            Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {

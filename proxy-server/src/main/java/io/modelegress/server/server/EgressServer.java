@@ -63,7 +63,7 @@ public final class EgressServer implements AutoCloseable {
         this.configFile = configFile;
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
-        metrics.gauge("egress_buffered_request_bytes", bodies::used);
+        metrics.gauge("egress.buffered.request.bytes", bodies::used);
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
