@@ -25,8 +25,11 @@ public final class PathNormalizer {
      * fewest segments left after a {@code ..} removed one ({@link Integer#MAX_VALUE} when there was none), so the
      * router can tell a {@code ..} that stayed under a route's prefix from one that climbed out of it.
      * {@code withoutParams}: the path with every segment's {@code ;parameters} removed, or null when it has none.
+     * {@code lexical}: the path as the agent wrote it, escapes decoded and slashes merged but its dot segments still
+     * in, which is the route it names.
      */
-    public record Normalized(String path, String query, int lowestDepth, String withoutParams) implements Result {
+    public record Normalized(String path, String query, int lowestDepth, String withoutParams, String lexical)
+            implements Result {
         public String pathAndQuery() { return query == null ? path : path + "?" + query; }
     }
 
@@ -58,6 +61,7 @@ public final class PathNormalizer {
         }
         String[] segments = decoded.substring(1).split("/", -1);
         List<String> out = new ArrayList<>(segments.length);
+        StringBuilder lexical = new StringBuilder(decoded.length());
         int lowest = Integer.MAX_VALUE;
         boolean trailingSlash = false;
         boolean params = false;
@@ -68,6 +72,7 @@ public final class PathNormalizer {
             if (name.length() < s.length() && (name.equals(".") || name.equals(".."))) {
                 return new Refused("a ;parameter on a dot segment (" + s + ")");
             }
+            if (!s.isEmpty()) lexical.append('/').append(s);
             if (s.isEmpty() || s.equals(".")) {
                 trailingSlash = last;
             } else if (s.equals("..")) {
@@ -82,7 +87,8 @@ public final class PathNormalizer {
             }
         }
         String path = join(out, trailingSlash, false);
-        return new Normalized(path, query, lowest, params ? join(out, trailingSlash, true) : null);
+        if (lexical.length() == 0 || trailingSlash) lexical.append('/');
+        return new Normalized(path, query, lowest, params ? join(out, trailingSlash, true) : null, lexical.toString());
     }
 
     /** The segment up to its first {@code ;}, literal or encoded. */
