@@ -289,7 +289,7 @@ final class ConfigMapper {
             else if (!"openai".equalsIgnoreCase(dialect)) s.problem("dialect", "\"" + dialect + "\" (expected: openai or anthropic)");
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
-                    overrides(s.sub("timeouts")), retry(retry)));
+                    overrides(s.sub("timeouts")), retry(retry), List.of()));
         }
         return out;
     }
