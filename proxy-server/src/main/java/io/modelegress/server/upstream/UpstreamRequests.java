@@ -40,10 +40,11 @@ final class UpstreamRequests {
                 in.headers().copy(), in.trailingHeaders().copy());
         HttpHeaders h = out.headers();
         HopByHop.strip(h);
-        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
-        h.set(HttpHeaderNames.HOST, u.authority());
+        // Stripped before anything of ours is set, so a route listing host or x-request-id cannot remove ours.
         for (String name : AgentHeaders.ALWAYS) h.remove(name);
         for (String name : rc.route.stripRequestHeaders()) h.remove(name);
+        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
+        h.set(HttpHeaderNames.HOST, u.authority());
         if (u.auth() != null) {
             for (String name : AgentHeaders.CREDENTIALS) h.remove(name);
             h.set(u.auth().header(), u.auth().value().current().value());
