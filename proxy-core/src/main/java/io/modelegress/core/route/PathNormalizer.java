@@ -41,6 +41,7 @@ public final class PathNormalizer {
         String rawPath = q < 0 ? target : target.substring(0, q);
         String query = q < 0 ? null : target.substring(q + 1);
         if (!rawPath.startsWith("/")) return new Refused("the path must start with /");
+        if (alreadyNormal(rawPath)) return new Normalized(rawPath, query, Integer.MAX_VALUE, null, rawPath);
         StringBuilder decoded = new StringBuilder(rawPath.length());
         for (int i = 0; i < rawPath.length(); i++) {
             char c = rawPath.charAt(i);
@@ -89,6 +90,18 @@ public final class PathNormalizer {
         String path = join(out, trailingSlash, false);
         if (lexical.length() == 0 || trailingSlash) lexical.append('/');
         return new Normalized(path, query, lowest, params ? join(out, trailingSlash, true) : null, lexical.toString());
+    }
+
+    /** The common case, decided in one pass without allocating: nothing to decode, merge, remove or refuse. */
+    private static boolean alreadyNormal(String path) {
+        char prev = 0;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' || c == ';' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) return false;
+            if (prev == '/' && (c == '/' || c == '.')) return false;
+            prev = c;
+        }
+        return true;
     }
 
     /** The segment up to its first {@code ;}, literal or encoded. */

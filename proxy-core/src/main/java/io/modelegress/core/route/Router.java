@@ -82,8 +82,8 @@ public final class Router {
             return new Refused(route(rawPath, once), "the path " + rawPath + " was refused: " + refused.reason());
         }
         PathNormalizer.Normalized n = (PathNormalizer.Normalized) result;
-        RouteSettings named = route(n.lexical(), once);
         RouteSettings lands = route(n.path(), once);
+        RouteSettings named = n.lexical().equals(n.path()) ? lands : route(n.lexical(), once);
         RouteSettings reported = named != null ? named : lands;
         RouteSettings deeper = lands == null || named != null && segments(named.prefix()) >= segments(lands.prefix())
                 ? named : lands;
