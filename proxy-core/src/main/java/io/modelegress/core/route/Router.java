@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * Picks the route for a request: the longest prefix that matches at a path-segment boundary; among routes with the
  * same prefix, the first whose {@code models} globs match the body's model, else the one with no models. The body
- * is parsed only when a candidate route needs it.
+ * is parsed only when a candidate route needs it. Requests go through {@link #resolve}, which routes the normalised
+ * path ({@link PathNormalizer}); {@link #route} matches a path as given.
  */
 public final class Router {
     private final List<Entry> entries;
