@@ -21,6 +21,8 @@ import io.modelegress.core.proxy.IpLiterals;
 import io.modelegress.core.proxy.ProxyResolver;
 import io.modelegress.core.proxy.UpstreamProxy;
 import io.modelegress.core.retry.RetryPolicy;
+import io.modelegress.core.route.AgentHeaders;
+import io.modelegress.core.route.PathNormalizer;
 
 /** Maps the merged config into records, checking what types alone cannot (URLs, references, duplicates). */
 final class ConfigMapper {
@@ -285,6 +287,14 @@ final class ConfigMapper {
                 prefix = "/";
             }
             if (prefix.length() > 1 && prefix.endsWith("/")) prefix = prefix.substring(0, prefix.length() - 1);
+            // Requests are routed on their normalised path: a prefix in any other form would never match.
+            PathNormalizer.Result normal = PathNormalizer.normalize(prefix);
+            if (normal instanceof PathNormalizer.Refused refused) {
+                s.problem("prefix", "\"" + prefix + "\" is not a normalised path (" + refused.reason() + ")");
+            } else if (!((PathNormalizer.Normalized) normal).pathAndQuery().equals(prefix)) {
+                s.problem("prefix", "\"" + prefix + "\" is not a normalised path (expected: "
+                        + ((PathNormalizer.Normalized) normal).path() + ")");
+            }
             String name = s.string("name");
             if (name == null) name = prefix;
             if (!names.add(name)) s.problem("name", "\"" + name + "\" is used by another route (expected: unique names)");
@@ -305,7 +315,16 @@ final class ConfigMapper {
             else if (!"openai".equalsIgnoreCase(dialect)) s.problem("dialect", "\"" + dialect + "\" (expected: openai or anthropic)");
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
-                    overrides(s.sub("timeouts")), retry(retry)));
+                    overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers")));
+        }
+        return out;
+    }
+
+    private static List<String> headerNames(Section s, String key) {
+        List<String> out = new ArrayList<>();
+        for (String name : s.strings(key)) {
+            if (AgentHeaders.isHeaderName(name)) out.add(name.toLowerCase(Locale.ROOT));
+            else s.problem(key, "\"" + name + "\" is not a header name (expected: letters, digits and -, like x-agent-session)");
         }
         return out;
     }

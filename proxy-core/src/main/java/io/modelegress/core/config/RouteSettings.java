@@ -2,14 +2,18 @@ package io.modelegress.core.config;
 
 import java.util.List;
 
-/** One route: which requests (path prefix, optionally models) go to which upstreams, in order. */
+/**
+ * One route: which requests (path prefix, optionally models) go to which upstreams, in order.
+ * {@code stripRequestHeaders}: agent headers (lower case) never forwarded on this route, on top of the built-in list.
+ */
 public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
                             List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
-                            Timeouts.Overrides timeouts, RetrySettings retry) {
+                            Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders) {
     public RouteSettings {
         models = List.copyOf(models);
         upstreams = List.copyOf(upstreams);
         fallbackOn = List.copyOf(fallbackOn);
+        stripRequestHeaders = List.copyOf(stripRequestHeaders);
     }
 
     /** The shape of our own error bodies on this route. */

@@ -7,7 +7,7 @@ package io.modelegress.core.error;
 public enum ErrorCode {
     ROUTE_NOT_FOUND("route_not_found", 404, false, "check the request path against the configured routes"),
     METHOD_NOT_ALLOWED("method_not_allowed", 405, false, "the sidecar is not an open proxy: send origin-form requests to a configured route"),
-    BAD_REQUEST("bad_request", 400, false, "the request could not be parsed"),
+    BAD_REQUEST("bad_request", 400, false, "the request could not be parsed, or its path cannot be forwarded safely (see docs/configuration.md, Paths): fix the client's request"),
     REQUEST_TOO_LARGE("request_too_large", 413, false, "raise server.max_request_body or send a smaller body"),
     REQUEST_READ_TIMEOUT("request_read_timeout", 408, false, "the agent sent its request too slowly; see server.request_read_timeout"),
     URI_TOO_LONG("uri_too_long", 414, false, "send a shorter request line"),

@@ -112,6 +112,28 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void stripRequestHeadersDefaultsToNoneAndIsReadInLowerCase() throws Exception {
+        assertEquals(java.util.List.of(), ConfigLoader.parse(BASE, "egress.yaml", NO_ENV).routes().get(0).stripRequestHeaders());
+        EgressConfig cfg = ConfigLoader.parse(BASE.replace("    upstreams: [openai]",
+                "    upstreams: [openai]\n    strip_request_headers: [X-Agent-Session, x-tenant-token]"), "egress.yaml", NO_ENV);
+        assertEquals(java.util.List.of("x-agent-session", "x-tenant-token"), cfg.routes().get(0).stripRequestHeaders());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "header name with a space | strip_request_headers: [\"x agent\"] | egress.yaml:9: routes[0].strip_request_headers: \"x agent\" is not a header name",
+        "header name with a colon | strip_request_headers: [\"x-a:b\"] | routes[0].strip_request_headers: \"x-a:b\" is not a header name",
+        "prefix with dot segments | prefix: /v1/../admin | egress.yaml:8: routes[0].prefix: \"/v1/../admin\" is not a normalised path (expected: /admin",
+        "prefix with doubled slashes | prefix: /v1//x | routes[0].prefix: \"/v1//x\" is not a normalised path (expected: /v1/x",
+        "prefix with an encoded slash | prefix: /v1%2Fx | routes[0].prefix: \"/v1%2Fx\" is not a normalised path (an encoded / or",
+    })
+    void invalidRouteSettingsNameKeyFileAndLine(String name, String line, String expected) {
+        String yaml = BASE.replace("    prefix: /v1\n", line.startsWith("prefix") ? "    " + line + "\n" : "    prefix: /v1\n    " + line + "\n");
+        InvalidConfigException e = invalid(yaml);
+        assertTrue(e.getMessage().contains(expected), () -> name + ": " + e.getMessage());
+    }
+
+    @Test
     void badUpstreamUrlIsRejected() {
         InvalidConfigException e = invalid(BASE.replace("https://api.openai.com", "ftp://api.openai.com"));
         assertTrue(e.getMessage().contains("egress.yaml:3: upstreams.openai.url: \"ftp://api.openai.com\" (expected: an http:// or https:// URL"), e.getMessage());

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.modelegress.core.config.ConfigLoader;
 import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.route.AgentHeaders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,6 +44,15 @@ class DocsCoverageTest {
         ref.getConfig("upstream_defaults").root().keySet().forEach(k -> check(doc, k, missing));
         ref.getConfig("route_defaults").root().keySet().forEach(k -> check(doc, k, missing));
         assertTrue(missing.isEmpty(), "docs/configuration.md lacks " + missing);
+    }
+
+    @Test
+    void configurationDocListsEveryAgentHeaderTheSidecarStrips() throws Exception {
+        String doc = doc("configuration.md");
+        List<String> missing = new ArrayList<>();
+        for (String h : AgentHeaders.CREDENTIALS) if (!doc.contains("`" + h + "`")) missing.add(h);
+        for (String h : AgentHeaders.ALWAYS) if (!doc.contains("`" + h + "`")) missing.add(h);
+        assertTrue(missing.isEmpty(), "docs/configuration.md (Agent headers) lacks " + missing);
     }
 
     private static void check(String doc, String key, List<String> missing) {

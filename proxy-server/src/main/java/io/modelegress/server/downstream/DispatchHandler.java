@@ -3,6 +3,7 @@ package io.modelegress.server.downstream;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.route.RequestBodies;
+import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Durations;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.server.Drain;
@@ -21,8 +22,9 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * Turns a complete agent request into an {@link Exchange}: refuses what an open proxy would accept (405), finds the
- * route (404 otherwise), sets the deadline, and starts forwarding. One exchange at a time per connection; a
+ * Turns a complete agent request into an {@link Exchange}: refuses what an open proxy would accept (405), normalises
+ * the path and finds the route (400 for a path that would leave its route, 404 for none), sets the deadline, and
+ * starts forwarding. One exchange at a time per connection; a
  * pipelined request waits for the one before it.
  */
 public final class DispatchHandler extends ChannelInboundHandlerAdapter {
@@ -79,14 +81,23 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
                     + " refused: the sidecar only forwards to configured routes", keepAlive);
             return;
         }
-        RouteSettings route = rt.router().route(req.uri(), () -> RequestBodies.topLevelString(
+        Router.Resolution resolved = rt.router().resolve(req.uri(), () -> RequestBodies.topLevelString(
                 new ByteBufInputStream(req.content().duplicate()), "model"));
-        if (route == null) {
+        if (resolved instanceof Router.Refused refused) {
+            rc.route = refused.route();
+            answer(ctx, req, rc, ErrorCode.BAD_REQUEST, refused.reason(), keepAlive);
+            return;
+        }
+        if (resolved instanceof Router.NotFound notFound) {
             String prefixes = rt.config().routes().stream().map(RouteSettings::prefix).collect(Collectors.joining(", "));
-            answer(ctx, req, rc, ErrorCode.ROUTE_NOT_FOUND, "no route for " + pathOnly(req.uri())
+            answer(ctx, req, rc, ErrorCode.ROUTE_NOT_FOUND, "no route for " + notFound.path()
                     + " (configured prefixes: " + prefixes + ")", keepAlive);
             return;
         }
+        Router.Routed routed = (Router.Routed) resolved;
+        RouteSettings route = routed.route();
+        // From here on the request carries the normalised target: it is what every attempt sends upstream.
+        req.setUri(routed.uri());
         rc.route = route;
         rc.deadline = deadline(rt, req, route, rc);
         closeAfter = !keepAlive;
@@ -155,11 +166,6 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         long end = System.nanoTime();
         rt.metrics().request(rc.routeName(), rc.upstream, rc.status, "error", end - rc.startNanos);
         AccessLog.write(rc, end);
-    }
-
-    private static String pathOnly(String uri) {
-        int q = uri.indexOf('?');
-        return q < 0 ? uri : uri.substring(0, q);
     }
 
     @Override

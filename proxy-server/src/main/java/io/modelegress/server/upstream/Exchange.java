@@ -194,7 +194,13 @@ public final class Exchange {
         Channel ch = lease.channel();
         relay = new ResponseRelay(this, tg, ch);
         lease.attach(relay);
-        HttpRequest out = UpstreamRequests.build(request, rc, tg, target);
+        HttpRequest out;
+        try {
+            out = UpstreamRequests.build(request, rc, tg, target);
+        } catch (RuntimeException e) {
+            fail(asEgress(e)); // a bug must end the exchange, not leave the agent waiting for its deadline
+            return;
+        }
         ch.writeAndFlush(out).addListener((ChannelFutureListener) w -> {
             if (!w.isSuccess()) {
                 onUpstreamBroken(w.cause());

@@ -2,6 +2,7 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.route.AgentHeaders;
 import io.modelegress.core.route.RequestBodies;
 import io.modelegress.core.route.Router;
 import io.modelegress.server.downstream.ErrorResponses;
@@ -16,11 +17,11 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 
-/** Builds the request an upstream receives from the agent's: path mapped, hop-by-hop gone, credential injected. */
+/**
+ * Builds the request an upstream receives from the agent's: path mapped, hop-by-hop and the agent's credentials gone
+ * ({@link AgentHeaders}, the route's {@code strip_request_headers}), our credential injected.
+ */
 final class UpstreamRequests {
-    /** Headers that carry the agent's dummy key; dropped whenever the upstream has a configured credential. */
-    private static final String[] AGENT_CREDENTIALS = {"authorization", "x-api-key", "api-key"};
-
     private UpstreamRequests() {}
 
     static FullHttpRequest build(FullHttpRequest in, RequestContext rc, UpstreamConnector.Target t, RouteTarget target) {
@@ -39,11 +40,14 @@ final class UpstreamRequests {
                 in.headers().copy(), in.trailingHeaders().copy());
         HttpHeaders h = out.headers();
         HopByHop.strip(h);
+        // Stripped before anything of ours is set, so a route listing host or x-request-id cannot remove ours.
+        for (String name : AgentHeaders.ALWAYS) h.remove(name);
+        for (String name : rc.route.stripRequestHeaders()) h.remove(name);
         h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
         h.set(HttpHeaderNames.HOST, u.authority());
         StreamingRequests.preferIdentity(h, body);
         if (u.auth() != null) {
-            for (String name : AGENT_CREDENTIALS) h.remove(name);
+            for (String name : AgentHeaders.CREDENTIALS) h.remove(name);
             h.set(u.auth().header(), u.auth().value().current().value());
         }
         if (t.absoluteForm() && t.proxy().username() != null) {
