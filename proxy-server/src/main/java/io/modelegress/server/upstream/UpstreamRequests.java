@@ -43,7 +43,8 @@ final class UpstreamRequests {
         // Stripped before anything of ours is set, so a route listing host or x-request-id cannot remove ours.
         for (String name : AgentHeaders.ALWAYS) h.remove(name);
         for (String name : rc.route.stripRequestHeaders()) h.remove(name);
-        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT).remove("x-egress-timeout");
+        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT);
+        HopByHop.removePrefixed(h, ErrorResponses.X_EGRESS_PREFIX); // the agent's instructions to us (x-egress-timeout)
         h.set(HttpHeaderNames.HOST, u.authority());
         StreamingRequests.preferIdentity(h, body);
         if (u.auth() != null) {
