@@ -1,6 +1,6 @@
 package io.modelegress.bench.jmh;
 
-import io.modelegress.server.downstream.HopByHop;
+import io.modelegress.server.http.HopByHop;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.concurrent.TimeUnit;

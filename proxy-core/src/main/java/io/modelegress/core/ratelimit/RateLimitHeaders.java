@@ -6,6 +6,9 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -37,6 +40,37 @@ public final class RateLimitHeaders {
                 "anthropic-ratelimit-" + part + "-reset",
                 "x-ratelimit-limit-" + part, "x-ratelimit-remaining-" + part, "x-ratelimit-reset-" + part};
         }
+    }
+
+    /**
+     * The quota and retry-after headers among {@code headers}, if any. One pass picks out the candidates (most
+     * upstreams send none, OpenAI six), so the ~30 name lookups of {@link #parse} run on a small map, not on the
+     * response's headers.
+     */
+    public static RateLimitSnapshot scan(Iterator<Map.Entry<CharSequence, CharSequence>> headers, Ticker ticker) {
+        Map<String, String> found = null;
+        while (headers.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> h = headers.next();
+            CharSequence name = h.getKey();
+            if (startsWith(name, "x-ratelimit-") || startsWith(name, "anthropic-ratelimit-") || startsWith(name, "retry-after")) {
+                if (found == null) found = new HashMap<>();
+                found.putIfAbsent(name.toString().toLowerCase(Locale.ROOT), h.getValue().toString());
+            }
+        }
+        if (found == null) return RateLimitSnapshot.EMPTY;
+        return parse(found::get, ticker);
+    }
+
+    /** Case-insensitive ASCII prefix test on a header name, without copying it. */
+    static boolean startsWith(CharSequence name, String prefix) {
+        int n = prefix.length();
+        if (name.length() < n) return false;
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') c = (char) (c + 32);
+            if (c != prefix.charAt(i)) return false;
+        }
+        return true;
     }
 
     /**

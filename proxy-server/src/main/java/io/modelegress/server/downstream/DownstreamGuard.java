@@ -1,5 +1,6 @@
 package io.modelegress.server.downstream;
 
+import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.error.ErrorCode;

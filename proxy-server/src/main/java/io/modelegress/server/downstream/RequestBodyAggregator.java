@@ -1,5 +1,7 @@
 package io.modelegress.server.downstream;
 
+import io.modelegress.server.http.ErrorResponses;
+import io.modelegress.server.http.BodyBudget;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;

@@ -4,7 +4,7 @@ import io.modelegress.core.config.ServerSettings;
 import io.modelegress.server.downstream.DispatchHandler;
 import io.modelegress.server.downstream.DownstreamGuard;
 import io.modelegress.server.downstream.RequestBodyAggregator;
-import io.modelegress.server.server.Drain;
+import io.modelegress.server.ops.Drain;
 import io.modelegress.server.server.EgressRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;

@@ -7,7 +7,7 @@ import io.modelegress.core.retry.RetryPolicy;
 import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
-import io.modelegress.server.downstream.BodyBudget;
+import io.modelegress.server.http.BodyBudget;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.upstream.ConnectionPool;
 import io.modelegress.server.upstream.Dns;

@@ -1,11 +1,14 @@
 package io.modelegress.server.server;
 
+import io.modelegress.server.ops.Drain;
+import io.modelegress.server.ops.ConfigReloader;
+import io.modelegress.server.admin.AdminEndpoints;
 import io.modelegress.core.config.EgressConfig;
 import io.modelegress.core.config.HostPort;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.admin.AdminHandler;
-import io.modelegress.server.downstream.BodyBudget;
+import io.modelegress.server.http.BodyBudget;
 import io.modelegress.server.doctor.DoctorRuns;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.pipeline.DownstreamInitializer;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.modelegress.server.server.MainTestAccess;
+import io.modelegress.server.cli.MainTestAccess;
 import io.modelegress.server.testing.BlackHole;
 import io.modelegress.server.testing.FaultServer;
 import io.modelegress.server.testing.Http;

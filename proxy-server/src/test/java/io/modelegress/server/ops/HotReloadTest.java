@@ -8,7 +8,7 @@ import io.modelegress.core.config.ConfigLoader;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.modelegress.server.server.ConfigReloader;
+import io.modelegress.server.ops.ConfigReloader;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.TestUpstream;

@@ -34,7 +34,7 @@ class ProcessSignalsTest {
             Path file = Files.writeString(dir.resolve("egress.yaml"), String.format(cfg, a.url()));
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dmodelegress.reloadPollMillis=3600000", "-Dmodelegress.logging=builtin", "-cp", System.getProperty("java.class.path"),
-                    "io.modelegress.server.server.Main", "--config", file.toString())
+                    "io.modelegress.server.cli.Main", "--config", file.toString())
                     .redirectErrorStream(true).start();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -1,4 +1,4 @@
-package io.modelegress.server.downstream;
+package io.modelegress.server.http;
 
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.error.ErrorCode;

@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.ops;
 
 import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;

@@ -1,5 +1,6 @@
-package io.modelegress.server.server;
+package io.modelegress.server.admin;
 
+import io.modelegress.server.server.EgressRuntime;
 import io.modelegress.server.admin.AdminHandler;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,11 +12,11 @@ import io.modelegress.server.doctor.Doctor;
 import io.modelegress.server.doctor.DoctorRuns;
 
 /** The /debug endpoints of the admin port. */
-final class AdminEndpoints {
+public final class AdminEndpoints {
     private AdminEndpoints() {}
 
     /** {@code doctor}: where /debug/doctor runs (one at a time, shared by concurrent callers). */
-    static Map<String, AdminHandler.AdminEndpoint> of(Supplier<EgressRuntime> runtime, Map<String, String> env, DoctorRuns doctor) {
+    public static Map<String, AdminHandler.AdminEndpoint> of(Supplier<EgressRuntime> runtime, Map<String, String> env, DoctorRuns doctor) {
         Map<String, AdminHandler.AdminEndpoint> m = new LinkedHashMap<>();
         m.put("/debug/proxy", q -> {
             List<String> url = q.parameters().get("url");

@@ -1,5 +1,6 @@
-package io.modelegress.server.downstream;
+package io.modelegress.server.events;
 
+import io.modelegress.server.http.RequestContext;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

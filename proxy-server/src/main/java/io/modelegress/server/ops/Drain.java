@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.ops;
 
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
@@ -33,7 +33,7 @@ public final class Drain {
     }
 
     /** Waits (on the shutdown thread, never an event loop) until nothing is in flight or {@code nanos} passed. */
-    synchronized boolean awaitIdle(long nanos) throws InterruptedException {
+    public synchronized boolean awaitIdle(long nanos) throws InterruptedException {
         long end = System.nanoTime() + nanos;
         while (!inFlight.isEmpty()) {
             long left = end - System.nanoTime();
@@ -45,17 +45,17 @@ public final class Drain {
 
     public boolean draining() { return draining; }
 
-    void begin() { draining = true; }
+    public void begin() { draining = true; }
 
-    int inFlight() { return inFlight.size(); }
+    public int inFlight() { return inFlight.size(); }
 
     /** Ends whatever is still running, each on its own event loop: a 503 before the commit point, an SSE error after. */
-    void abortRemaining() {
+    public void abortRemaining() {
         for (Exchange e : inFlight) {
             e.downstreamExecutor().execute(() -> e.fail(new EgressException(ErrorCode.SHUTTING_DOWN,
                     "the sidecar is shutting down and its drain time (server.drain_timeout) ran out")));
         }
     }
 
-    void closeAgentConnections() { agentChannels.close().awaitUninterruptibly(); }
+    public void closeAgentConnections() { agentChannels.close().awaitUninterruptibly(); }
 }

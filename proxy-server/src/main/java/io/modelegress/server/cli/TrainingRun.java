@@ -1,5 +1,8 @@
-package io.modelegress.server.server;
+package io.modelegress.server.cli;
 
+import io.modelegress.server.server.Transport;
+import io.modelegress.server.server.EgressServer;
+import io.modelegress.server.ops.Warmup;
 import io.modelegress.core.config.ConfigLoader;
 import io.modelegress.core.config.EgressConfig;
 import io.netty.bootstrap.ServerBootstrap;

@@ -1,4 +1,4 @@
-package io.modelegress.server.downstream;
+package io.modelegress.server.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;

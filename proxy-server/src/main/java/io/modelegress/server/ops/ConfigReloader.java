@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.ops;
 
 import io.modelegress.core.config.ConfigLoader;
 import io.modelegress.core.config.EgressConfig;

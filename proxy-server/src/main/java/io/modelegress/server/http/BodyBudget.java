@@ -1,4 +1,4 @@
-package io.modelegress.server.downstream;
+package io.modelegress.server.http;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.internal.PlatformDependent;

@@ -1,12 +1,12 @@
-package io.modelegress.server.server;
+package io.modelegress.server.ops;
 
 import org.slf4j.LoggerFactory;
 
 /** SIGHUP → reload. (SIGTERM is the JVM's shutdown hook.) Uses the JDK's unsupported-but-stable signal API. */
-final class Signals {
+public final class Signals {
     private Signals() {}
 
-    static void onHangup(Runnable action) {
+    public static void onHangup(Runnable action) {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> action.run());
         } catch (IllegalArgumentException | UnsupportedOperationException e) {

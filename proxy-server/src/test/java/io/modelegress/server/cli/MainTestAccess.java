@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
-package io.modelegress.server.server;
+package io.modelegress.server.ops;
 
+import io.modelegress.server.server.Transport;
 import io.modelegress.server.upstream.TlsContexts;
 
 /**
@@ -9,10 +10,10 @@ import io.modelegress.server.upstream.TlsContexts;
  * path, so a failure here changes nothing. (Configuring logging here too was tried: slower, and SLF4J then
  * replays the early log calls with a warning.)
  */
-final class Warmup {
+public final class Warmup {
     private Warmup() {}
 
-    static void start() {
+    public static void start() {
         Thread t = new Thread(() -> {
             try {
                 TlsContexts.client(null);
