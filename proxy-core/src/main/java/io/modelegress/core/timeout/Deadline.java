@@ -1,5 +1,8 @@
 package io.modelegress.core.timeout;
 
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.time.Durations;
 import io.modelegress.core.time.Ticker;
 import java.time.Duration;
 
@@ -39,6 +42,18 @@ public final class Deadline {
         long p = phase.toNanos();
         if (p > 0 && p <= remaining) return new Limit(p, phaseKey, phase);
         return new Limit(remaining, source, budget());
+    }
+
+    /**
+     * The error for a phase limit that fired: named after the phase ({@code phaseCode}, its key and value), or the
+     * whole deadline when that was the tighter one. {@code what} says what did not happen ("upstream x sent nothing").
+     */
+    public EgressException exceeded(ErrorCode phaseCode, Limit l, String what) {
+        if (l.isDeadline()) {
+            return new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED, what + " before the request deadline of "
+                    + Durations.format(budget()) + " (" + source + ") ran out");
+        }
+        return new EgressException(phaseCode, what + " within " + Durations.format(l.configured()) + " (" + l.key() + ")");
     }
 
     /** A limit that fires after {@code nanos}; {@code key} names the setting, {@code configured} its value. */

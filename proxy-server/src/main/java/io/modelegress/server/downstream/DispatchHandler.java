@@ -8,7 +8,8 @@ import io.modelegress.core.time.Durations;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.server.http.RequestContext;
-import io.modelegress.server.events.AccessLog;
+import io.modelegress.core.timeout.RequestDeadlines;
+import io.modelegress.server.events.RequestOutcome;
 import io.modelegress.server.ops.Drain;
 import io.modelegress.server.server.EgressRuntime;
 import io.modelegress.server.upstream.Exchange;
@@ -31,8 +32,6 @@ import java.util.stream.Collectors;
  * pipelined request waits for the one before it.
  */
 public final class DispatchHandler extends ChannelInboundHandlerAdapter {
-    public static final String X_EGRESS_TIMEOUT = "x-egress-timeout";
-    public static final String X_STAINLESS_TIMEOUT = "x-stainless-timeout";
 
     private final Supplier<EgressRuntime> runtime;
     private final Drain drain;
@@ -102,7 +101,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         // From here on the request carries the normalised target: it is what every attempt sends upstream.
         req.setUri(routed.uri());
         rc.route = route;
-        rc.deadline = deadline(rt, req, route, rc);
+        plan(rt, req, route, rc);
         closeAfter = !keepAlive;
         Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
         exchange = e;
@@ -110,36 +109,14 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         e.start();
     }
 
-    /**
-     * The route's {@code timeouts.request}, shortened by {@code x-egress-timeout}. The timeout an SDK announces in
-     * {@code X-Stainless-Timeout} (seconds) is answered a little before the agent would give up, so it reads our
-     * specific error instead of its own anonymous timeout: the Java SDK's timeout covers the whole call, so it caps
-     * the deadline; the Node and Anthropic SDKs' covers only the wait for response headers, so it caps that.
-     */
-    static Deadline deadline(EgressRuntime rt, FullHttpRequest req, RouteSettings route, RequestContext rc) {
-        Duration limit = rt.config().timeouts().with(route.timeouts()).request();
-        String source = "timeouts.request";
-        Duration agent = Durations.parseLenient(req.headers().get(X_EGRESS_TIMEOUT));
-        if (agent != null && agent.compareTo(limit) < 0) {
-            limit = agent;
-            source = X_EGRESS_TIMEOUT;
-        }
-        String announced = req.headers().get(X_STAINLESS_TIMEOUT);
-        Duration sdk = Durations.parseLenient(announced);
-        if (sdk != null) {
-            Duration beforeAgent = sdk.minus(Duration.ofMillis(Math.max(100, Math.min(1000, sdk.toMillis() / 20))));
-            String sdkSource = "the agent SDK's own timeout (x-stainless-timeout: " + announced + ")";
-            if ("java".equalsIgnoreCase(req.headers().get("x-stainless-lang"))) {
-                if (beforeAgent.compareTo(limit) < 0) {
-                    limit = beforeAgent;
-                    source = sdkSource;
-                }
-            } else if (beforeAgent.compareTo(limit) < 0) {
-                rc.headersLimit = beforeAgent;
-                rc.headersLimitSource = sdkSource;
-            }
-        }
-        return new Deadline(rt.ticker(), limit, source);
+    /** The deadline and the limit on the wait for a committed answer (core's {@link RequestDeadlines}). */
+    private static void plan(EgressRuntime rt, FullHttpRequest req, RouteSettings route, RequestContext rc) {
+        RequestDeadlines.Plan p = RequestDeadlines.plan(rt.ticker(), rt.config().timeouts().with(route.timeouts()).request(),
+                req.headers().get(RequestDeadlines.X_EGRESS_TIMEOUT), req.headers().get(RequestDeadlines.X_STAINLESS_TIMEOUT),
+                req.headers().get(RequestDeadlines.X_STAINLESS_LANG));
+        rc.deadline = p.deadline();
+        rc.headersLimit = p.headersLimit();
+        rc.headersLimitSource = p.headersLimitSource();
     }
 
     private void onExchangeDone(ChannelHandlerContext ctx) {
@@ -160,15 +137,11 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         runtime.get().bodies().release(req);
         rc.status = code.status();
         rc.error = code;
-        EgressRuntime rt = runtime.get();
-        rt.metrics().error(code.code(), rc.routeName());
         var resp = ErrorResponses.response(ctx.alloc(), rc.dialect(), code, message, rc.requestId, keepAlive);
         rc.bytesOut = resp.content().readableBytes();
         var f = ctx.writeAndFlush(resp);
         if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
-        long end = System.nanoTime();
-        rt.metrics().request(rc.routeName(), rc.upstream, rc.status, "error", end - rc.startNanos);
-        AccessLog.write(rc, end);
+        runtime.get().events().requestEnd(rc, RequestOutcome.ERROR, System.nanoTime());
     }
 
     @Override

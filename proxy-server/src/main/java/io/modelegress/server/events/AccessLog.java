@@ -9,7 +9,13 @@ import org.slf4j.LoggerFactory;
  * One JSON line per request on the "access" logger, whose appender is asynchronous and never blocks (logback.xml),
  * so writing it from the event loop costs a queue offer. Never carries headers or bodies, so never a secret.
  */
-public final class AccessLog {
+public final class AccessLog implements ExchangeEvents {
+    /** The access log as a listener: it writes one line when a request ends. */
+    public static final ExchangeEvents EVENTS = new AccessLog();
+
+    @Override
+    public void requestEnd(RequestContext rc, RequestOutcome outcome, long nowNanos) { write(rc, nowNanos); }
+
     private static final Logger LOG = LoggerFactory.getLogger("access");
 
     private AccessLog() {}

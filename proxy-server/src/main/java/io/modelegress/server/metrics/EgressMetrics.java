@@ -3,6 +3,7 @@ package io.modelegress.server.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.modelegress.server.events.RequestOutcome;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -55,7 +56,7 @@ public final class EgressMetrics {
 
     public String scrape() { return registry.scrape(); }
 
-    public void request(String route, String upstream, int status, String outcome, long durationNanos) {
+    public void request(String route, String upstream, int status, RequestOutcome outcome, long durationNanos) {
         RouteMeters m = route(route, upstream);
         m.requests(status, outcome).increment();
         m.duration.record(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -75,7 +76,7 @@ public final class EgressMetrics {
 
     private final Map<String, Map<String, RouteMeters>> byRoute = new ConcurrentHashMap<>();
 
-    private static final String[] OUTCOMES = {"ok", "error", "cancelled"};
+    private static final RequestOutcome[] OUTCOMES = RequestOutcome.values();
 
     private final class RouteMeters {
         final String route;
@@ -91,14 +92,13 @@ public final class EgressMetrics {
             this.ttfb = timer("egress.time.to.first.byte", "route", route, "upstream", upstream);
         }
 
-        Counter requests(int status, String outcome) {
+        Counter requests(int status, RequestOutcome outcome) {
             int cls = Math.max(0, Math.min(5, status / 100));
-            int o = 0;
-            while (o < OUTCOMES.length - 1 && !OUTCOMES[o].equals(outcome)) o++;
+            int o = outcome.ordinal();
             Counter c = requests[cls][o];
             if (c == null) {
                 c = counter("egress.requests", "route", route, "upstream", upstream, "status_class", cls + "xx",
-                        "outcome", OUTCOMES[o]);
+                        "outcome", OUTCOMES[o].tag());
                 requests[cls][o] = c; // benign race: registration is idempotent
             }
             return c;

@@ -8,7 +8,10 @@ import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
 import io.modelegress.server.http.BodyBudget;
+import io.modelegress.server.events.AccessLog;
+import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.metrics.EgressMetrics;
+import io.modelegress.server.metrics.MetricsEvents;
 import io.modelegress.server.upstream.ConnectionPool;
 import io.modelegress.server.upstream.Dns;
 import io.modelegress.server.upstream.ProxyHop;
@@ -30,6 +33,7 @@ public final class EgressRuntime {
     private final Dns dns;
     private final EgressMetrics metrics;
     private final BodyBudget bodies;
+    private final ExchangeEvents events;
     private final Ticker ticker;
     private final Transport transport;
     private final io.netty.channel.EventLoopGroup timers;
@@ -40,6 +44,7 @@ public final class EgressRuntime {
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
                          io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies) throws Exception {
         this.bodies = bodies;
+        this.events = ExchangeEvents.of(new MetricsEvents(metrics), AccessLog.EVENTS);
         bodies.limit(BodyBudget.resolve(config.server().maxBufferedBytes()));
         this.transport = transport;
         this.timers = timers;
@@ -71,6 +76,9 @@ public final class EgressRuntime {
     public ConnectionPool pool() { return pool; }
 
     public EgressMetrics metrics() { return metrics; }
+
+    /** Every step of every request, to the metrics and the access log. */
+    public ExchangeEvents events() { return events; }
 
     /** The process-wide budget for buffered request bodies (shared by every config generation). */
     public BodyBudget bodies() { return bodies; }

@@ -43,8 +43,8 @@ public final class ConnectionPool {
 
     /** A connection lent to one exchange; {@code reused} tells a stale keep-alive connection from a fresh one. */
     public record Lease(Channel channel, boolean reused, String key, Watch watch) {
-        /** Routes what the connection reads to {@code relay} (until the lease is released or discarded). */
-        void attach(ResponseRelay relay) { watch.relay = relay; }
+        /** Routes what the connection reads to {@code reader} (until the lease is released or discarded). */
+        void attach(ResponseReader reader) { watch.relay = reader; }
     }
 
     /** Live connection counts of one upstream, for {@code egress_upstream_connections{upstream,state}}. */
@@ -143,8 +143,8 @@ public final class ConnectionPool {
         final long createdNanos = System.nanoTime();
         boolean pooled;
         boolean released;
-        /** The exchange's relay while leased: installed by a field write, not a pipeline change per request. */
-        ResponseRelay relay;
+        /** The attempt's reader while leased: installed by a field write, not a pipeline change per request. */
+        ResponseReader relay;
 
         Watch(Channel channel, String key, Counts counts) {
             this.channel = channel;
@@ -160,14 +160,14 @@ public final class ConnectionPool {
                 ctx.close();
                 return;
             }
-            ResponseRelay r = relay;
+            ResponseReader r = relay;
             if (r != null) r.read(msg);
             else ctx.fireChannelRead(msg);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ResponseRelay r = relay;
+            ResponseReader r = relay;
             if (r != null) r.exception(ctx, cause);
             else ctx.fireExceptionCaught(cause);
         }
@@ -184,7 +184,7 @@ public final class ConnectionPool {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            ResponseRelay r = relay;
+            ResponseReader r = relay;
             if (r != null) r.inactive();
             if (pooled) {
                 ArrayDeque<Watch> deque = idle.get().get(key);

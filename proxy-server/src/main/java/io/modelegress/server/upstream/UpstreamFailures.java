@@ -21,6 +21,12 @@ import javax.net.ssl.SSLException;
 public final class UpstreamFailures {
     private UpstreamFailures() {}
 
+    /** A failure that is already classified stays as it is; anything else is a bug: {@code internal_error}. */
+    public static EgressException unexpected(Throwable t) {
+        if (t instanceof EgressException) return (EgressException) t;
+        return new EgressException(ErrorCode.INTERNAL_ERROR, "unexpected failure: " + simple(t), null, t);
+    }
+
     public static EgressException connect(Throwable cause, UpstreamConnector.Target t, InetSocketAddress addr, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
         ProxyHop proxy = t.proxy();

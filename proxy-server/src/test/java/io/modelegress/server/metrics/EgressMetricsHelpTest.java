@@ -23,8 +23,8 @@ public class EgressMetricsHelpTest {
     @Test
     void everyMeterOfEveryRecordingMethodHasAHelpText() {
         EgressMetrics m = new EgressMetrics();
-        m.request("r", "u", 200, "ok", 1_000_000);
-        m.request("r", "u", 502, "error", 1_000_000);
+        m.request("r", "u", 200, io.modelegress.server.events.RequestOutcome.OK, 1_000_000);
+        m.request("r", "u", 502, io.modelegress.server.events.RequestOutcome.ERROR, 1_000_000);
         m.timeToFirstByte("r", "u", 1_000_000);
         m.error("upstream_reset", "r");
         m.attempt("u", "ok");

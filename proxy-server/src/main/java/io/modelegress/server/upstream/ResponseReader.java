@@ -1,0 +1,316 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.ratelimit.RateLimitHeaders;
+import io.modelegress.core.ratelimit.RateLimitSnapshot;
+import io.modelegress.core.ratelimit.ResponseUsage;
+import io.modelegress.core.ratelimit.TokenCount;
+import io.modelegress.core.retry.AttemptOutcome;
+import io.modelegress.core.retry.CommitGate;
+import io.modelegress.core.retry.RetryAfter;
+import io.modelegress.core.retry.SseErrorEvent;
+import io.modelegress.core.retry.UpstreamErrorBody;
+import io.modelegress.core.sse.SseScanner;
+import io.modelegress.core.sse.StreamCompletion;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.http.RequestContext;
+import io.modelegress.server.server.EgressRuntime;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Optional;
+
+/**
+ * Reads one upstream response for its attempt, message by message as the pool's watch hands them over: interim 1xx
+ * answers skipped, the head rewritten for the agent ({@link ResponseHeads}), the upstream's quota signals given to
+ * its limiter, the body held until its commit point ({@link CommitGate}) and then relayed as it comes
+ * ({@link ResponseRelay}), a stream's end judged ({@link StreamCompletion}), first_token and stream_idle timed.
+ */
+final class ResponseReader {
+    static final int MAX_HELD_ERROR = 64 * 1024;
+
+    private final UpstreamAttempt attempt;
+    private final EgressRuntime rt;
+    private final RequestContext rc;
+    private final UpstreamConnector.Target target;
+    private final Channel upstream;
+    private final ResponseRelay relay;
+    private final boolean keepAlive;
+    private boolean sawHead;
+    private boolean committed;
+    private boolean skippingInterim;
+    private boolean upstreamKeepAlive;
+    private CommitGate gate;
+    private HttpResponse heldHead;
+    private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
+    private long heldBytes;
+    private SseScanner scanner;
+    private ResponseUsage usage;
+
+    ResponseReader(UpstreamAttempt attempt, EgressRuntime rt, ChannelHandlerContext down, RequestContext rc,
+                   UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
+        this.attempt = attempt;
+        this.rt = rt;
+        this.rc = rc;
+        this.target = target;
+        this.upstream = upstream;
+        this.relay = new ResponseRelay(down, upstream);
+        this.keepAlive = keepAlive;
+    }
+
+    boolean sawHead() { return sawHead; }
+
+    boolean committed() { return committed; }
+
+    StreamCompletion streamShape() { return scanner == null ? null : scanner.completion(); }
+
+    TokenCount usage() { return usage == null ? null : usage.usage(); }
+
+    /** One decoded message of the upstream's response. */
+    void read(Object msg) {
+        if (attempt.isOver()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!(msg instanceof HttpObject)) {
+            // Raw bytes: the decoder switched protocols, so the response framing is lost.
+            ReferenceCountUtil.release(msg);
+            attempt.protocolError("sent bytes that are not HTTP/1.1 after switching protocols");
+            return;
+        }
+        if (skippingInterim) {
+            // The empty body of an interim (1xx) response: the final response comes next on the same connection.
+            if (msg instanceof LastHttpContent) skippingInterim = false;
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse) {
+            HttpResponse resp = (HttpResponse) msg;
+            if (!(msg instanceof HttpContent) && isInterim(resp)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            onHead(resp);
+            if (attempt.isOver()) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent) onContent((HttpContent) msg);
+    }
+
+    /**
+     * 100 Continue, 102 Processing and 103 Early Hints are not the response: consumed (the response-headers timer
+     * keeps running). An unsolicited 101 means what follows is not HTTP/1.1: the attempt fails, the connection closes.
+     */
+    private boolean isInterim(HttpResponse resp) {
+        if (resp.decoderResult().isFailure() || resp.status().codeClass() != HttpStatusClass.INFORMATIONAL) return false;
+        if (resp.status().code() == 101) attempt.protocolError("answered 101 Switching Protocols to a request that asked for no upgrade");
+        else skippingInterim = true;
+        return true;
+    }
+
+    private void onHead(HttpResponse resp) {
+        if (resp.decoderResult().isFailure()) {
+            attempt.protocolError("sent a malformed response head (" + UpstreamFailures.simple(resp.decoderResult().cause()) + ")");
+            return;
+        }
+        int code = resp.status().code();
+        if (target.absoluteForm() && code == 407) {
+            // Through an HTTP proxy in absolute-form, a 407 is the proxy's answer, not the upstream's.
+            attempt.fail(UpstreamFailures.proxyAuthRequired(target.proxy(), null));
+            return;
+        }
+        sawHead = true;
+        rc.firstByteNanos = System.nanoTime();
+        rc.status = code;
+        attempt.onHead(code);
+        upstreamKeepAlive = HttpUtil.isKeepAlive(resp);
+        boolean bodiless = ResponseHeads.bodiless(code, rc.method);
+        boolean sse = ResponseHeads.prepare(resp, rc, keepAlive, bodiless);
+        rc.streaming = sse;
+        UpstreamState state = attempt.upstreamState();
+        RateLimitSnapshot signals = RateLimitHeaders.scan(resp.headers().iteratorCharSequence(), rt.ticker());
+        if (code == 429) state.limiter.onRateLimited(signals);
+        else state.limiter.observe(signals);
+        if (state.countsTokens) usage = sse ? ResponseUsage.forStream() : ResponseUsage.forBody();
+        gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
+        switch (gate.hold()) {
+            case ERROR_BODY:
+                heldHead = resp; // the policy may retry or fall back once it has read the provider's error code
+                armStreamIdle();
+                break;
+            case FIRST_EVENT:
+                heldHead = resp;
+                scanner = new SseScanner();
+                if (usage != null) scanner.onEvent(usage::onEvent);
+                if (target.timeouts().firstToken().isZero()) {
+                    armStreamIdle();
+                } else {
+                    Deadline.Limit l = rc.deadline.limitFor(target.timeouts().firstToken(), "timeouts.first_token");
+                    attempt.phase(l, () -> attempt.fail(rc.deadline.exceeded(ErrorCode.FIRST_TOKEN_TIMEOUT, l,
+                            "upstream " + target.upstream().authority() + " sent headers but no data")));
+                }
+                break;
+            default:
+                commit();
+                relay.write(resp);
+                armStreamIdle();
+        }
+    }
+
+    private void onContent(HttpContent c) {
+        boolean last = c instanceof LastHttpContent;
+        if (c.decoderResult().isFailure()) {
+            // An invalid chunk size or a body the decoder cannot frame: what was relayed is flushed, then the error.
+            String why = UpstreamFailures.simple(c.decoderResult().cause());
+            c.release();
+            attempt.protocolError("sent a malformed response body (" + why + ")");
+            return;
+        }
+        int n = c.content().readableBytes();
+        rc.bytesOut += n;
+        if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
+        boolean dataEvent = scanner != null && scan(c.content()) > 0;
+        if (last && scanner != null) {
+            c = endOfStream(c);
+            if (c == null) return;
+        }
+        switch (gate.onContent(n, dataEvent, last)) {
+            case HOLD:
+                held.add(c);
+                heldBytes += n;
+                return;
+            case JUDGE:
+                held.add(c);
+                heldBytes += n;
+                if (retriedInstead(last)) {
+                    discardHeld();
+                    return;
+                }
+                writeHeld();
+                break;
+            default:
+                if (heldHead != null) {
+                    held.add(c);
+                    writeHeld();
+                } else {
+                    relay.write(c);
+                }
+        }
+        if (last) {
+            relay.flush();
+            attempt.complete(upstreamKeepAlive && upstream.isActive());
+            return;
+        }
+        if (relay.flush()) attempt.cancelPhase(); // the agent is slow: the upstream's silence is ours, not timed
+        else if (scanner == null || dataEvent) armStreamIdle();
+    }
+
+    /** What was held is complete: an error answer, or a stream's first event. True when the exchange retries instead. */
+    private boolean retriedInstead(boolean last) {
+        if (gate.hold() == CommitGate.Hold.ERROR_BODY) {
+            AttemptOutcome o = AttemptOutcome.status(rc.status, UpstreamErrorBody.errorCode(heldBody()),
+                    RetryAfter.parse(heldHead.headers()::get, rt.ticker())).afterResponseStarted();
+            return last && attempt.judge(o, upstreamKeepAlive && upstream.isActive());
+        }
+        String first = scanner.firstEventData();
+        if (first == null || !SseErrorEvent.isInBandError(first)) return false;
+        String code = SseErrorEvent.errorCode(first);
+        int status = "context_length_exceeded".equals(code) ? 400 : 500;
+        return attempt.judge(AttemptOutcome.status(status, code, Optional.empty()).afterResponseStarted(), false);
+    }
+
+    private void commit() {
+        committed = true;
+        attempt.commit();
+    }
+
+    private void writeHeld() {
+        commit();
+        relay.write(heldHead);
+        heldHead = null;
+        while (!held.isEmpty()) relay.write(held.poll());
+    }
+
+    /**
+     * The last content of an SSE stream: a model stream must have been finished by its upstream (a finish reason or
+     * an end marker), whatever the transport said; one finished without its marker gets the marker the SDKs expect.
+     * Returns what to relay as the last content, or null when the attempt failed here as a cut stream.
+     */
+    private HttpContent endOfStream(HttpContent c) {
+        StreamCompletion sc = scanner.completion();
+        boolean unknown = sc.api() == StreamCompletion.Api.UNKNOWN;
+        if (unknown ? !scanner.sawEnd() && !upstream.isActive() : !sc.complete()) {
+            c.release();
+            attempt.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the stream "
+                    + "before the answer was finished (" + (unknown ? "closed before its end marker"
+                    : "no finish reason and no end marker") + ")"));
+            return null;
+        }
+        String marker = sc.missingEndMarker();
+        if (marker == null) return c;
+        ByteBuf tail = Unpooled.copiedBuffer(marker, StandardCharsets.US_ASCII);
+        rc.bytesOut += tail.readableBytes();
+        return new DefaultLastHttpContent(Unpooled.wrappedBuffer(c.content(), tail));
+    }
+
+    private int scan(ByteBuf b) {
+        int[] completed = {0};
+        b.forEachByte(x -> {
+            if (scanner.accept(x)) completed[0]++;
+            return true;
+        });
+        return completed[0];
+    }
+
+    /** The agent's socket drained: read the upstream again, and time its silence again. */
+    void onDownstreamWritable() {
+        if (relay.onDownstreamWritable()) armStreamIdle();
+    }
+
+    private void armStreamIdle() {
+        Deadline.Limit l = rc.deadline.limitFor(target.timeouts().streamIdle(), "timeouts.stream_idle");
+        attempt.phase(l, () -> attempt.fail(rc.deadline.exceeded(ErrorCode.STREAM_IDLE_TIMEOUT, l,
+                "upstream " + target.upstream().authority() + " sent nothing")));
+    }
+
+    private byte[] heldBody() {
+        byte[] out = new byte[(int) Math.min(heldBytes, Integer.MAX_VALUE)];
+        int at = 0;
+        for (HttpContent c : held) {
+            int k = Math.min(c.content().readableBytes(), out.length - at);
+            c.content().getBytes(c.content().readerIndex(), out, at, k);
+            at += k;
+        }
+        return out;
+    }
+
+    void discardHeld() {
+        while (!held.isEmpty()) held.poll().release();
+        heldHead = null;
+    }
+
+    /** The upstream connection closed. */
+    void inactive() {
+        if (!attempt.isOver()) attempt.broken(null);
+    }
+
+    void exception(ChannelHandlerContext ctx, Throwable cause) {
+        if (!attempt.isOver()) attempt.broken(cause);
+        else ctx.close();
+    }
+}

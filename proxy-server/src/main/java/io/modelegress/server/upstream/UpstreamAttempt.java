@@ -1,0 +1,338 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.config.RouteTarget;
+import io.modelegress.core.config.SecretSource;
+import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.ratelimit.Permit;
+import io.modelegress.core.ratelimit.Rejection;
+import io.modelegress.core.ratelimit.Ticket;
+import io.modelegress.core.ratelimit.TokenCount;
+import io.modelegress.core.retry.AttemptOutcome;
+import io.modelegress.core.sse.StreamCompletion;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.events.ExchangeEvents;
+import io.modelegress.server.http.RequestContext;
+import io.modelegress.server.server.EgressRuntime;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.function.Function;
+
+/**
+ * One try of an agent request on one upstream: admission by the upstream's limiter, a connection from the pool, the
+ * request written, the response read by its {@link ResponseReader}. It owns everything of that try — the limiter
+ * permit, the connection lease, the phase timer, its books with the upstream's retry budget and breaker — and
+ * releases each exactly once. It reports to its exchange through {@link Listener}, one method per event, and not at
+ * all once it is over: an attempt that was superseded cannot reach the exchange.
+ *
+ * <pre>
+ *   ADMITTING ──permit──▶ CONNECTING ──written──▶ SENT ──head──▶ HEADERS ──first byte to the agent──▶ COMMITTED
+ *       │                     │                     │              │                                     │
+ *       └────────── failure / timeout / reset ──────┴──────────────┴──▶ FAILED            last byte ──▶ DONE
+ * </pre>
+ * A failure before COMMITTED leaves the exchange free to retry; after it, the exchange can only end the stream.
+ */
+final class UpstreamAttempt {
+    enum State { ADMITTING, CONNECTING, SENT, HEADERS, COMMITTED, DONE, FAILED }
+
+    /** What an attempt tells its exchange. Called on the exchange's event loop, never after the attempt is over. */
+    interface Listener {
+        /** The first byte went to the agent: from now on the request cannot be retried. */
+        void onCommitted(UpstreamAttempt a);
+
+        /**
+         * The upstream answered with an error (its body held whole) or a stream opened with an in-band error: true when
+         * the exchange makes another attempt instead, in which case this one drops that answer and is over.
+         */
+        boolean retriesInstead(UpstreamAttempt a, AttemptOutcome answer);
+
+        /**
+         * The attempt failed with {@code e}. {@code outcome} is how it ended, for the retry policy; null when no other
+         * attempt can help (the attempt had committed, or it was refused before it began: a rate-limit rejection, a
+         * missing credential), and the exchange ends with {@code e}.
+         */
+        void onFailure(UpstreamAttempt a, EgressException e, AttemptOutcome outcome);
+
+        /** The whole answer went to the agent. */
+        void onComplete(UpstreamAttempt a);
+    }
+
+    private final Listener listener;
+    private final EgressRuntime rt;
+    private final ChannelHandlerContext down;
+    private final FullHttpRequest request;
+    private final RequestContext rc;
+    private final RouteTarget target;
+    private final UpstreamSettings settings;
+    private final UpstreamState upstream;
+    private final ExchangeTimers timers;
+    private final ExchangeEvents events;
+    private final boolean carriesRetryPermit;
+    private final Function<UpstreamState, TokenCount> estimate;
+    private final boolean keepAlive;
+
+    private State state = State.ADMITTING;
+    private boolean booksOpen;
+    private Permit permit;
+    private Ticket queued;
+    private ConnectionPool.Lease lease;
+    private ResponseReader reader;
+    private boolean staleReplayed;
+
+    UpstreamAttempt(Listener listener, EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request,
+                    RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
+                    boolean carriesRetryPermit, Function<UpstreamState, TokenCount> estimate, boolean keepAlive) {
+        this.listener = listener;
+        this.rt = rt;
+        this.down = down;
+        this.request = request;
+        this.rc = rc;
+        this.target = target;
+        this.settings = upstream.settings;
+        this.upstream = upstream;
+        this.timers = timers;
+        this.events = rt.events();
+        this.carriesRetryPermit = carriesRetryPermit;
+        this.estimate = estimate;
+        this.keepAlive = keepAlive;
+    }
+
+    State state() { return state; }
+
+    boolean isOver() { return state == State.DONE || state == State.FAILED; }
+
+    boolean committed() { return state == State.COMMITTED || reader != null && reader.committed(); }
+
+    UpstreamState upstreamState() { return upstream; }
+
+    /** The stream's shape so far (for an error event in its format), or null when the answer is not a stream. */
+    StreamCompletion streamShape() { return reader == null ? null : reader.streamShape(); }
+
+    void start() {
+        booksOpen = true;
+        upstream.budget.onRequestStart();
+        if (settings.auth() != null) {
+            SecretSource.Resolved cred = settings.auth().value().current();
+            if (!cred.present()) {
+                ErrorCode code = cred.invalid() ? ErrorCode.CREDENTIAL_INVALID : ErrorCode.CREDENTIAL_MISSING;
+                refuse(new EgressException(code, "upstream \"" + settings.name() + "\" has no " + (cred.invalid() ? "usable " : "")
+                        + "credential for " + settings.auth().header() + ": " + cred.missingReason()), AttemptOutcome.failure(code));
+                return;
+            }
+        }
+        queued = LimiterGate.submit(upstream.limiter, estimate.apply(upstream), rt.ticker().nanos() + rc.deadline.remainingNanos(),
+                down.executor(), this::isOver, waited -> {
+                    queued = null;
+                    rc.queueWaitNanos += waited;
+                    events.admitted(rc, settings.name(), waited);
+                }, new LimiterGate.Answer() {
+                    @Override
+                    public void granted(Permit p) {
+                        permit = p;
+                        connect(false);
+                    }
+
+                    @Override
+                    public void rejected(Rejection r) {
+                        refuse(r.toException(), null);
+                    }
+                });
+    }
+
+    /** Refused before it began: no retry can help, and the breaker learns {@code outcome} (null: nothing). */
+    private void refuse(EgressException e, AttemptOutcome outcome) {
+        endBooks(outcome);
+        state = State.FAILED;
+        listener.onFailure(this, e, null);
+    }
+
+    /** A connection from the pool ({@code fresh}: a new one, to replace a pooled one the server had closed). */
+    private void connect(boolean fresh) {
+        state = State.CONNECTING;
+        ProxyHop proxy;
+        try {
+            proxy = rt.proxyFor(settings);
+        } catch (EgressException e) {
+            fail(e);
+            return;
+        }
+        UpstreamConnector.Target tg = new UpstreamConnector.Target(settings, proxy, rt.config().timeoutsFor(rc.route, settings), rc.deadline);
+        long begin = System.nanoTime();
+        events.connectStart(rc, settings.name());
+        rt.pool().acquire(down.channel().eventLoop(), tg, fresh).addListener(f -> {
+            if (isOver()) {
+                if (f.isSuccess()) rt.pool().discard((ConnectionPool.Lease) f.getNow());
+                return;
+            }
+            if (!f.isSuccess()) {
+                fail(UpstreamFailures.unexpected(f.cause()));
+                return;
+            }
+            lease = (ConnectionPool.Lease) f.getNow();
+            rc.connectNanos = System.nanoTime() - begin;
+            events.connectEnd(rc, settings.name(), rc.connectNanos);
+            send(tg);
+        });
+    }
+
+    private void send(UpstreamConnector.Target tg) {
+        Channel ch = lease.channel();
+        ResponseReader r = new ResponseReader(this, rt, down, rc, tg, ch, keepAlive);
+        reader = r;
+        lease.attach(r);
+        HttpRequest out;
+        try {
+            out = UpstreamRequests.build(request, rc, tg, target);
+        } catch (RuntimeException e) {
+            refuse(UpstreamFailures.unexpected(e), null); // a bug must end the exchange, not leave the agent waiting
+            return;
+        }
+        ch.writeAndFlush(out).addListener((ChannelFutureListener) w -> {
+            if (!w.isSuccess()) {
+                if (reader == r) broken(w.cause());
+                return;
+            }
+            if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
+            state = State.SENT;
+            Deadline.Limit l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
+            phase(l, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, l,
+                    "upstream " + settings.authority() + " sent no response headers")));
+        });
+    }
+
+    /** Arms the attempt's phase timer (response headers, first token or stream idle), replacing the one before. */
+    void phase(Deadline.Limit limit, Runnable onFire) {
+        timers.phase(limit, () -> {
+            if (!isOver()) onFire.run();
+        });
+    }
+
+    void cancelPhase() { timers.cancelPhase(); }
+
+    /** The response head arrived. */
+    void onHead(int status) {
+        cancelPhase();
+        state = State.HEADERS;
+        events.responseHeaders(rc, settings.name(), status);
+    }
+
+    /** The first byte goes to the agent now. */
+    void commit() {
+        state = State.COMMITTED;
+        rc.committed = true;
+        events.firstByte(rc, settings.name());
+        listener.onCommitted(this);
+    }
+
+    /**
+     * An error answer or an in-band error, read whole: the books close with it, and the exchange decides. True when
+     * it retries: then this attempt is over and its connection is pooled ({@code reusable}) or closed.
+     */
+    boolean judge(AttemptOutcome answer, boolean reusable) {
+        endBooks(answer);
+        events.attemptEnd(rc, settings.name(), answer.metricTag());
+        if (!listener.retriesInstead(this, answer)) return false;
+        cancelPhase();
+        state = State.DONE;
+        releaseLease(reusable);
+        return true;
+    }
+
+    /** The last byte went to the agent. */
+    void complete(boolean reusable) {
+        cancelPhase();
+        if (booksOpen) {
+            events.attemptEnd(rc, settings.name(), "ok");
+            endBooks(AttemptOutcome.status(rc.status));
+        }
+        releaseLease(reusable);
+        state = State.DONE;
+        listener.onComplete(this);
+    }
+
+    /** Every failure of the attempt comes here: the exchange retries it, or ends with it once committed. */
+    void fail(EgressException e) {
+        if (isOver()) return;
+        cancelPhase();
+        if (committed()) {
+            state = State.FAILED;
+            listener.onFailure(this, e, null); // the exchange ends the stream, then aborts us (books, lease)
+            return;
+        }
+        AttemptOutcome o = AttemptOutcome.failure(e.code());
+        if (reader != null && reader.sawHead()) o = o.afterResponseStarted();
+        endBooks(o);
+        discardLease();
+        events.attemptEnd(rc, settings.name(), o.metricTag());
+        state = State.FAILED;
+        listener.onFailure(this, e, o);
+    }
+
+    /** The connection broke (write failed, closed, or reset). Before any response byte a stale pooled one is replaced. */
+    void broken(Throwable cause) {
+        if (isOver()) return;
+        boolean beforeResponse = reader == null || !reader.sawHead();
+        if (beforeResponse && lease != null && lease.reused() && !staleReplayed) {
+            // A keep-alive connection the server closed while idle: not the upstream's fault, not an attempt.
+            staleReplayed = true;
+            cancelPhase();
+            discardLease();
+            connect(true);
+            return;
+        }
+        fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + settings.name() + "\" closed the connection "
+                + (beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data")
+                + (cause == null ? "" : " (" + UpstreamFailures.simple(cause) + ")")));
+    }
+
+    /** The answer broke HTTP/1.1 framing (a malformed head or chunk, an unsolicited 101): the connection is closed. */
+    void protocolError(String what) {
+        fail(new EgressException(ErrorCode.UPSTREAM_PROTOCOL_ERROR, "upstream \"" + settings.name() + "\" " + what));
+    }
+
+    /** The exchange ends for its own reason (deadline, agent gone, a committed failure): close the books with {@code o}. */
+    void abort(AttemptOutcome o) {
+        cancelPhase();
+        if (queued != null && !queued.cancel()) queued = null; // granted meanwhile: the gate releases it (we are over)
+        endBooks(o);
+        discardLease();
+        state = State.FAILED;
+    }
+
+    void onDownstreamWritable() {
+        if (reader != null) reader.onDownstreamWritable();
+    }
+
+    /** Limiter permit (with the usage the answer reported), retry budget, breaker ({@code o} null: not counted). */
+    private void endBooks(AttemptOutcome o) {
+        if (permit != null) {
+            permit.release(reader == null ? null : reader.usage());
+            permit = null;
+        }
+        if (!booksOpen) return;
+        booksOpen = false;
+        upstream.budget.onRequestEnd();
+        if (carriesRetryPermit) upstream.budget.onRetryEnd();
+        if (o == null) upstream.breaker.onIgnored();
+        else upstream.breaker.onOutcome(o);
+    }
+
+    private void releaseLease(boolean reusable) {
+        if (lease != null) {
+            rt.pool().release(lease, reusable, settings.pool());
+            lease = null;
+        }
+    }
+
+    private void discardLease() {
+        if (reader != null) reader.discardHeld();
+        if (lease != null) {
+            rt.pool().discard(lease);
+            lease = null;
+        }
+    }
+}
