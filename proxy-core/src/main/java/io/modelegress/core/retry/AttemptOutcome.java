@@ -64,6 +64,25 @@ public final class AttemptOutcome {
         return new AttemptOutcome(null, status, upstreamErrorCode, retryAfter.orElse(null), true, false);
     }
 
+    /**
+     * An error answer read whole: its status, the provider's error code in its body and its wait hint. The upstream
+     * has seen the request.
+     */
+    public static AttemptOutcome errorAnswer(int status, byte[] body, java.util.function.Function<String, String> headers,
+                                             io.modelegress.core.time.Ticker ticker) {
+        return status(status, UpstreamErrorBody.errorCode(body), RetryAfter.parse(headers, ticker)).afterResponseStarted();
+    }
+
+    /**
+     * A 200 stream whose first event is an error (Azure does this): judged as a 5xx, or as a 400 when it says the
+     * context was too long; null when {@code firstEventData} is not an error.
+     */
+    public static AttemptOutcome inBandError(String firstEventData) {
+        if (firstEventData == null || !SseErrorEvent.isInBandError(firstEventData)) return null;
+        String code = SseErrorEvent.errorCode(firstEventData);
+        return status("context_length_exceeded".equals(code) ? 400 : 500, code, Optional.empty()).afterResponseStarted();
+    }
+
     /** The same outcome, noting that response bytes had already arrived from the upstream. */
     public AttemptOutcome afterResponseStarted() {
         return new AttemptOutcome(failure, status, upstreamErrorCode, retryAfter, true, committed);

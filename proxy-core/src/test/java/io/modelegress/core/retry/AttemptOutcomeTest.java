@@ -67,4 +67,21 @@ class AttemptOutcomeTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> status(600));
         assertEquals("status: 600 (expected: 100..599)", e.getMessage());
     }
+
+    @org.junit.jupiter.api.Test
+    void anErrorAnswerCarriesItsProvidersCodeAndWaitHintAndCountsAsSeenByTheUpstream() {
+        byte[] body = "{\"error\":{\"code\":\"rate_limit_exceeded\",\"message\":\"slow down\"}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Map<String, String> headers = java.util.Map.of("retry-after", "2");
+        AttemptOutcome o = AttemptOutcome.errorAnswer(429, body, headers::get, new io.modelegress.core.time.ManualTicker());
+        org.junit.jupiter.api.Assertions.assertEquals(AttemptOutcome.status(429, "rate_limit_exceeded",
+                java.util.Optional.of(java.time.Duration.ofSeconds(2))).afterResponseStarted().toString(), o.toString());
+    }
+
+    @org.junit.jupiter.api.Test
+    void anInBandErrorIsA5xxOrA400ForATooLongContextAndNothingElseIsOne() {
+        org.junit.jupiter.api.Assertions.assertNull(AttemptOutcome.inBandError("{\"choices\":[]}"));
+        org.junit.jupiter.api.Assertions.assertNull(AttemptOutcome.inBandError(null));
+        org.junit.jupiter.api.Assertions.assertEquals("500", AttemptOutcome.inBandError("{\"error\":{\"code\":\"server_error\"}}").metricTag());
+        org.junit.jupiter.api.Assertions.assertEquals("context_length_exceeded", AttemptOutcome.inBandError("{\"error\":{\"code\":\"context_length_exceeded\"}}").metricTag());
+    }
 }

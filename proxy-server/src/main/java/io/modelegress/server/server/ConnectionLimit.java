@@ -33,8 +33,8 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
         int max = cap.getAsInt();
         // Only the listener's own event loop increments, so check-then-increment cannot overshoot.
         if (max > 0 && open.get() >= max) {
+            rejected.run(); // counted before the close, so whoever sees the close sees the count
             child.unsafe().closeForcibly();
-            rejected.run();
             return;
         }
         open.incrementAndGet();

@@ -13,12 +13,12 @@ import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.metrics.MetricsEvents;
 import io.modelegress.server.upstream.ConnectionPool;
+import io.modelegress.server.upstream.Connector;
 import io.modelegress.server.upstream.Dns;
 import io.modelegress.server.upstream.ProxyHop;
 import io.modelegress.server.upstream.ProxyPlanner;
 import io.modelegress.server.upstream.TlsContexts;
 import io.modelegress.server.upstream.UpstreamConnector;
-import io.netty.handler.ssl.SslContext;
 import java.util.Map;
 
 /**
@@ -43,8 +43,20 @@ public final class EgressRuntime {
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
                          io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies) throws Exception {
+        this(config, env, transport, metrics, ticker, timers, upstreamChannels, bodies, null, null);
+    }
+
+    /**
+     * {@code connector}: how upstream connections are opened (null: the real dialer); {@code observer}: one more
+     * listener of every request's life beside the metrics and the access log (null: none). Both for handler tests.
+     */
+    public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
+                         Ticker ticker, io.netty.channel.EventLoopGroup timers,
+                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies, Connector connector,
+                         ExchangeEvents observer) throws Exception {
         this.bodies = bodies;
-        this.events = ExchangeEvents.of(new MetricsEvents(metrics), AccessLog.EVENTS);
+        ExchangeEvents recorded = ExchangeEvents.of(new MetricsEvents(metrics), AccessLog.EVENTS);
+        this.events = observer == null ? recorded : ExchangeEvents.of(recorded, observer);
         bodies.limit(BodyBudget.resolve(config.server().maxBufferedBytes()));
         this.transport = transport;
         this.timers = timers;
@@ -52,8 +64,8 @@ public final class EgressRuntime {
         this.router = new Router(config.routes());
         this.proxies = new ProxyPlanner(config, env);
         this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
-        SslContext ssl = TlsContexts.client(config.tls().caBundle());
-        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl), upstreamChannels);
+        this.pool = new ConnectionPool(connector != null ? connector
+                : new UpstreamConnector(transport.socketChannel(), dns, TlsContexts.client(config.tls().caBundle())), upstreamChannels);
         this.metrics = metrics;
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConnectionPool {
     private static final String IDLE = "pool-idle";
 
-    private final UpstreamConnector connector;
+    private final Connector connector;
     /** Every upstream connection, pooled or leased, so a stop can close them all (closed ones drop out by themselves). */
     private final io.netty.channel.group.ChannelGroup all;
     private final FastThreadLocal<Map<String, ArrayDeque<Watch>>> idle = new FastThreadLocal<>() {
@@ -36,7 +36,7 @@ public final class ConnectionPool {
     };
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
 
-    public ConnectionPool(UpstreamConnector connector, io.netty.channel.group.ChannelGroup all) {
+    public ConnectionPool(Connector connector, io.netty.channel.group.ChannelGroup all) {
         this.connector = connector;
         this.all = all;
     }

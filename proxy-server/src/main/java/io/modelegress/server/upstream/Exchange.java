@@ -63,6 +63,9 @@ public final class Exchange implements UpstreamAttempt.Listener {
 
     public EventExecutor downstreamExecutor() { return down.executor(); }
 
+    /** The attempt under way, or null between attempts and after the end (for handler tests). */
+    UpstreamAttempt currentAttempt() { return current; }
+
     public void start() {
         events.requestStart(rc);
         timers.deadline(rc.deadline.remainingNanos(), () -> fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED,

@@ -8,9 +8,6 @@ import io.modelegress.core.ratelimit.ResponseUsage;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.CommitGate;
-import io.modelegress.core.retry.RetryAfter;
-import io.modelegress.core.retry.SseErrorEvent;
-import io.modelegress.core.retry.UpstreamErrorBody;
 import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
@@ -31,7 +28,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.Optional;
 
 /**
  * Reads one upstream response for its attempt, message by message as the pool's watch hands them over: interim 1xx
@@ -223,15 +219,11 @@ final class ResponseReader {
     /** What was held is complete: an error answer, or a stream's first event. True when the exchange retries instead. */
     private boolean retriedInstead(boolean last) {
         if (gate.hold() == CommitGate.Hold.ERROR_BODY) {
-            AttemptOutcome o = AttemptOutcome.status(rc.status, UpstreamErrorBody.errorCode(heldBody()),
-                    RetryAfter.parse(heldHead.headers()::get, rt.ticker())).afterResponseStarted();
-            return last && attempt.judge(o, upstreamKeepAlive && upstream.isActive());
+            return last && attempt.judge(AttemptOutcome.errorAnswer(rc.status, heldBody(), heldHead.headers()::get, rt.ticker()),
+                    upstreamKeepAlive && upstream.isActive());
         }
-        String first = scanner.firstEventData();
-        if (first == null || !SseErrorEvent.isInBandError(first)) return false;
-        String code = SseErrorEvent.errorCode(first);
-        int status = "context_length_exceeded".equals(code) ? 400 : 500;
-        return attempt.judge(AttemptOutcome.status(status, code, Optional.empty()).afterResponseStarted(), false);
+        AttemptOutcome inBand = AttemptOutcome.inBandError(scanner.firstEventData());
+        return inBand != null && attempt.judge(inBand, false);
     }
 
     private void commit() {

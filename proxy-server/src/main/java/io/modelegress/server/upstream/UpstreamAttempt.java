@@ -1,7 +1,6 @@
 package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteTarget;
-import io.modelegress.core.config.SecretSource;
 import io.modelegress.core.config.UpstreamSettings;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
@@ -71,13 +70,11 @@ final class UpstreamAttempt {
     private final UpstreamState upstream;
     private final ExchangeTimers timers;
     private final ExchangeEvents events;
-    private final boolean carriesRetryPermit;
     private final Function<UpstreamState, TokenCount> estimate;
     private final boolean keepAlive;
 
     private State state = State.ADMITTING;
-    private boolean booksOpen;
-    private Permit permit;
+    private final AttemptBooks books;
     private Ticket queued;
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
@@ -96,7 +93,7 @@ final class UpstreamAttempt {
         this.upstream = upstream;
         this.timers = timers;
         this.events = rt.events();
-        this.carriesRetryPermit = carriesRetryPermit;
+        this.books = new AttemptBooks(upstream, carriesRetryPermit);
         this.estimate = estimate;
         this.keepAlive = keepAlive;
     }
@@ -113,16 +110,11 @@ final class UpstreamAttempt {
     StreamCompletion streamShape() { return reader == null ? null : reader.streamShape(); }
 
     void start() {
-        booksOpen = true;
-        upstream.budget.onRequestStart();
-        if (settings.auth() != null) {
-            SecretSource.Resolved cred = settings.auth().value().current();
-            if (!cred.present()) {
-                ErrorCode code = cred.invalid() ? ErrorCode.CREDENTIAL_INVALID : ErrorCode.CREDENTIAL_MISSING;
-                refuse(new EgressException(code, "upstream \"" + settings.name() + "\" has no " + (cred.invalid() ? "usable " : "")
-                        + "credential for " + settings.auth().header() + ": " + cred.missingReason()), AttemptOutcome.failure(code));
-                return;
-            }
+        books.open();
+        EgressException noCredential = UpstreamFailures.credential(settings);
+        if (noCredential != null) {
+            refuse(noCredential, AttemptOutcome.failure(noCredential.code()));
+            return;
         }
         queued = LimiterGate.submit(upstream.limiter, estimate.apply(upstream), rt.ticker().nanos() + rc.deadline.remainingNanos(),
                 down.executor(), this::isOver, waited -> {
@@ -132,7 +124,7 @@ final class UpstreamAttempt {
                 }, new LimiterGate.Answer() {
                     @Override
                     public void granted(Permit p) {
-                        permit = p;
+                        books.granted(p);
                         connect(false);
                     }
 
@@ -245,7 +237,7 @@ final class UpstreamAttempt {
     /** The last byte went to the agent. */
     void complete(boolean reusable) {
         cancelPhase();
-        if (booksOpen) {
+        if (books.isOpen()) {
             events.attemptEnd(rc, settings.name(), "ok");
             endBooks(AttemptOutcome.status(rc.status));
         }
@@ -307,19 +299,7 @@ final class UpstreamAttempt {
         if (reader != null) reader.onDownstreamWritable();
     }
 
-    /** Limiter permit (with the usage the answer reported), retry budget, breaker ({@code o} null: not counted). */
-    private void endBooks(AttemptOutcome o) {
-        if (permit != null) {
-            permit.release(reader == null ? null : reader.usage());
-            permit = null;
-        }
-        if (!booksOpen) return;
-        booksOpen = false;
-        upstream.budget.onRequestEnd();
-        if (carriesRetryPermit) upstream.budget.onRetryEnd();
-        if (o == null) upstream.breaker.onIgnored();
-        else upstream.breaker.onOutcome(o);
-    }
+    private void endBooks(AttemptOutcome o) { books.close(o, reader == null ? null : reader.usage()); }
 
     private void releaseLease(boolean reusable) {
         if (lease != null) {

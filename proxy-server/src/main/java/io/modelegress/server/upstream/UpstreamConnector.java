@@ -28,7 +28,7 @@ import java.net.SocketAddress;
  * Opens one upstream connection phase by phase — DNS, TCP connect, proxy handshake, TLS — each under its own limit
  * capped by the request deadline, each failing with its own code. The result is a channel ready for HTTP.
  */
-public final class UpstreamConnector {
+public final class UpstreamConnector implements Connector {
     public static final int MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
     private static final String CONNECT_SINK = "connect-sink";
 
@@ -48,6 +48,7 @@ public final class UpstreamConnector {
         public boolean absoluteForm() { return proxy != null && proxy.isHttp() && !upstream.isTls(); }
     }
 
+    @Override
     public Future<Channel> connect(EventLoop loop, Target t) {
         Promise<Channel> ready = loop.newPromise();
         UpstreamSettings u = t.upstream();

@@ -21,6 +21,16 @@ import javax.net.ssl.SSLException;
 public final class UpstreamFailures {
     private UpstreamFailures() {}
 
+    /** The error for an upstream whose credential cannot be sent now (unset, or invalid), or null when it can. */
+    static EgressException credential(io.modelegress.core.config.UpstreamSettings u) {
+        if (u.auth() == null) return null;
+        io.modelegress.core.config.SecretSource.Resolved cred = u.auth().value().current();
+        if (cred.present()) return null;
+        ErrorCode code = cred.invalid() ? ErrorCode.CREDENTIAL_INVALID : ErrorCode.CREDENTIAL_MISSING;
+        return new EgressException(code, "upstream \"" + u.name() + "\" has no " + (cred.invalid() ? "usable " : "")
+                + "credential for " + u.auth().header() + ": " + cred.missingReason());
+    }
+
     /** A failure that is already classified stays as it is; anything else is a bug: {@code internal_error}. */
     public static EgressException unexpected(Throwable t) {
         if (t instanceof EgressException) return (EgressException) t;
