@@ -171,7 +171,8 @@ final class ConfigMapper {
         checkWords(s, "retry_on", retryOn, RETRY_ON_WORDS);
         RetrySettings r = new RetrySettings((int) s.integer("max_attempts", 1), retryOn, s.bool("retry_on_timeout"),
                 s.duration("backoff.base"), s.duration("backoff.max"), s.duration("max_retry_after"),
-                s.number("budget.ratio", 0), (int) s.integer("budget.min_per_second", 0));
+                s.number("budget.ratio", 0), (int) s.integer("budget.min_per_second", 0),
+                (int) s.integer("attempts_per_upstream", 1), s.duration("max_same_upstream_wait"));
         try {
             RetryPolicy.from(r, List.of());
         } catch (IllegalArgumentException e) {

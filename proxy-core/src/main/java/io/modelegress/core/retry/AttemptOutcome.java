@@ -29,9 +29,17 @@ public final class AttemptOutcome {
     private final Duration retryAfter;
     private final boolean responseStarted;
     private final boolean committed;
+    /** A reused pooled connection that the server had closed before it read anything: the request never arrived. */
+    private final boolean stale;
 
     private AttemptOutcome(ErrorCode failure, int status, String upstreamErrorCode, Duration retryAfter,
                            boolean responseStarted, boolean committed) {
+        this(failure, status, upstreamErrorCode, retryAfter, responseStarted, committed, false);
+    }
+
+    private AttemptOutcome(ErrorCode failure, int status, String upstreamErrorCode, Duration retryAfter,
+                           boolean responseStarted, boolean committed, boolean stale) {
+        this.stale = stale;
         this.failure = failure;
         this.status = status;
         this.upstreamErrorCode = upstreamErrorCode;
@@ -83,6 +91,19 @@ public final class AttemptOutcome {
         return status("context_length_exceeded".equals(code) ? 400 : 500, code, Optional.empty()).afterResponseStarted();
     }
 
+    /**
+     * A reused keep-alive connection broke before any response byte: the server had closed it while it sat in the
+     * pool, so the upstream cannot have processed the request. Replayed at once on a fresh connection, as an attempt.
+     */
+    public static AttemptOutcome staleConnection() {
+        return new AttemptOutcome(ErrorCode.UPSTREAM_RESET, 0, null, null, false, false, true);
+    }
+
+    /** Whether the upstream answered (a status), as opposed to a failure of ours to get an answer. */
+    public boolean isAnswer() { return failure == null; }
+
+    public boolean isStaleConnection() { return stale; }
+
     /** The same outcome, noting that response bytes had already arrived from the upstream. */
     public AttemptOutcome afterResponseStarted() {
         return new AttemptOutcome(failure, status, upstreamErrorCode, retryAfter, true, committed);
@@ -129,6 +150,7 @@ public final class AttemptOutcome {
      * or the status.
      */
     public String metricTag() {
+        if (stale) return "stale_connection";
         if (failure != null) {
             if (failure.isConnectPhase()) return "connect_failure";
             if (failure == ErrorCode.UPSTREAM_RESET) return "reset";

@@ -19,12 +19,17 @@ import java.util.function.DoubleSupplier;
  * covers all its retries. So the agent's worst case is bounded by the two numbers it can see, whatever the route's
  * fallback list looks like.
  *
- * <h2>Same upstream or next upstream</h2>
- * When an outcome is in {@code fallback_on} and the route has another usable upstream, the request moves there at
- * once: the next upstream has not been failing, so there is nothing to back off from, and the failing one's
- * {@code Retry-After} does not apply to it. Otherwise, if the outcome is in {@code retry_on}, the same upstream is
- * tried again after the upstream's hint or the jittered back-off. Fallbacks are not charged to a retry budget;
- * retries of the same upstream are (see {@link RetryBudget}).
+ * <h2>Same upstream first, then the next one</h2>
+ * An upstream that <em>answered</em> 429 or 5xx is alive and usually says when to come back: it is tried again
+ * first — up to {@code retry.attempts_per_upstream} tries on it — after its {@code Retry-After} when that fits
+ * ({@code retry.max_same_upstream_wait} and the deadline) or the jittered back-off, because the route's next upstream
+ * is often slower, dearer or a weaker model. A wait that does not fit, a spent budget, or the per-upstream tries used
+ * up move the request to the next upstream at once. What says nothing good about the same upstream soon — it could
+ * not be reached, it reset, it did not answer in time, the context is too long for its model — moves at once, as a
+ * fallback does not back off from a failure that was not its own. With no next upstream, {@code max_attempts} alone
+ * bounds the tries on the one there is. A connection that was stale in the pool is replaced once, at once: the
+ * upstream cannot have seen the request. Fallbacks and replays are not charged to a retry budget; retries of the same
+ * upstream are (see {@link RetryBudget}).
  */
 public final class RetryPolicy {
     /** OpenAI's "your account is out of credit": waiting will not fix it, another provider might. */
@@ -36,8 +41,12 @@ public final class RetryPolicy {
     private final Backoff backoff;
     private final Duration maxRetryAfter;
     private final RetryConditions fallbackOn;
+    private final int attemptsPerUpstream;
+    private final Duration maxSameUpstreamWait;
 
     private RetryPolicy(Builder b) {
+        this.attemptsPerUpstream = b.attemptsPerUpstream;
+        this.maxSameUpstreamWait = b.maxSameUpstreamWait;
         this.maxAttempts = b.maxAttempts;
         this.retryOn = b.retryOn;
         this.retryOnTimeout = b.retryOnTimeout;
@@ -61,6 +70,8 @@ public final class RetryPolicy {
                 .backoff(retry.backoffBase(), retry.backoffMax())
                 .maxRetryAfter(retry.maxRetryAfter())
                 .fallbackOn(fallbackOn)
+                .attemptsPerUpstream(retry.attemptsPerUpstream())
+                .maxSameUpstreamWait(retry.maxSameUpstreamWait())
                 .build();
     }
 
@@ -73,6 +84,12 @@ public final class RetryPolicy {
 
     public Duration maxRetryAfter() { return maxRetryAfter; }
 
+    /** {@link #decide(AttemptOutcome, int, int, boolean, long, BooleanSupplier, DoubleSupplier)} for a route's first upstream. */
+    public RetryDecision decide(AttemptOutcome outcome, int attemptsMade, boolean hasNextUpstream,
+                                long remainingNanos, BooleanSupplier sameUpstreamBudget, DoubleSupplier random) {
+        return decide(outcome, attemptsMade, attemptsMade, hasNextUpstream, remainingNanos, sameUpstreamBudget, random);
+    }
+
     /**
      * Decides what follows a failed attempt. Pure apart from {@code sameUpstreamBudget}, which is asked last and only
      * when the answer would otherwise be {@link RetryDecision.Action#RETRY_SAME}, so a budget permit is taken only
@@ -80,39 +97,48 @@ public final class RetryPolicy {
      *
      * @param outcome            how the attempt ended
      * @param attemptsMade       attempts made so far for this request, across upstreams, the failed one included
+     * @param attemptsOnUpstream of those, the ones made on the failed attempt's upstream
      * @param hasNextUpstream    whether the route has an upstream after the current one that its breaker admits
      * @param remainingNanos     time left before the request deadline
      * @param sameUpstreamBudget e.g. {@code budget::tryAcquireRetry} of the current upstream; a true answer is a
      *                           permit the server must return when that retry ends or is abandoned
      * @param random             uniform draws in [0, 1) for the back-off jitter
      */
-    public RetryDecision decide(AttemptOutcome outcome, int attemptsMade, boolean hasNextUpstream,
+    public RetryDecision decide(AttemptOutcome outcome, int attemptsMade, int attemptsOnUpstream, boolean hasNextUpstream,
                                 long remainingNanos, BooleanSupplier sameUpstreamBudget, DoubleSupplier random) {
         if (outcome.committed()) return RetryDecision.stop(RetryDecision.StopReason.COMMITTED);
         if (outcome.isFailure(ErrorCode.REQUEST_DEADLINE_EXCEEDED)) return stopDeadline();
         if (outcome.isContentPolicyRejection()) return RetryDecision.stop(RetryDecision.StopReason.NOT_RETRYABLE);
+        if (outcome.isStaleConnection()) {
+            if (attemptsMade >= maxAttempts) return RetryDecision.stop(RetryDecision.StopReason.ATTEMPTS_EXHAUSTED);
+            return remainingNanos <= 0 ? stopDeadline() : RetryDecision.retrySame(Duration.ZERO);
+        }
 
         boolean fallBack = hasNextUpstream && fallbackOn.matches(outcome);
-        if (!fallBack && !retryableOnSameUpstream(outcome)) {
-            return RetryDecision.stop(RetryDecision.StopReason.NOT_RETRYABLE);
-        }
+        boolean same = retryableOnSameUpstream(outcome);
+        if (!fallBack && !same) return RetryDecision.stop(RetryDecision.StopReason.NOT_RETRYABLE);
         if (attemptsMade >= maxAttempts) return RetryDecision.stop(RetryDecision.StopReason.ATTEMPTS_EXHAUSTED);
         if (remainingNanos <= 0) return stopDeadline();
-        if (fallBack) return RetryDecision.nextUpstream(Duration.ZERO);
+        // With a next upstream, only an answer is worth another try here, and only attempts_per_upstream of them.
+        if (fallBack && (!same || !outcome.isAnswer() || attemptsOnUpstream >= attemptsPerUpstream)) {
+            return RetryDecision.nextUpstream(Duration.ZERO);
+        }
 
         long delayNanos;
         Duration hint = outcome.retryAfter().orElse(Duration.ZERO);
-        if (hint.compareTo(maxRetryAfter) > 0) {
+        if (!hint.isZero()) {
+            if (fallBack && hint.compareTo(maxSameUpstreamWait) > 0) return RetryDecision.nextUpstream(Duration.ZERO);
             // Waiting less than asked buys another refusal; waiting longer is not ours to decide. Envoy discards such
             // hints too. The agent gets the upstream's answer, Retry-After included, and chooses for itself.
-            return RetryDecision.stop(RetryDecision.StopReason.RETRY_AFTER_TOO_LONG);
-        } else if (!hint.isZero()) {
+            if (hint.compareTo(maxRetryAfter) > 0) return RetryDecision.stop(RetryDecision.StopReason.RETRY_AFTER_TOO_LONG);
             delayNanos = hint.toNanos();
         } else {
-            delayNanos = backoff.delayNanos(Math.max(1, attemptsMade), random);
+            delayNanos = backoff.delayNanos(Math.max(1, attemptsOnUpstream), random);
         }
-        if (delayNanos >= remainingNanos) return stopDeadline();
-        if (!sameUpstreamBudget.getAsBoolean()) return RetryDecision.stop(RetryDecision.StopReason.BUDGET_EXHAUSTED);
+        if (delayNanos >= remainingNanos) return fallBack ? RetryDecision.nextUpstream(Duration.ZERO) : stopDeadline();
+        if (!sameUpstreamBudget.getAsBoolean()) {
+            return fallBack ? RetryDecision.nextUpstream(Duration.ZERO) : RetryDecision.stop(RetryDecision.StopReason.BUDGET_EXHAUSTED);
+        }
         return RetryDecision.retrySame(Duration.ofNanos(delayNanos));
     }
 
@@ -133,14 +159,17 @@ public final class RetryPolicy {
     @Override
     public String toString() {
         return "RetryPolicy{maxAttempts=" + maxAttempts + ", retryOn=" + retryOn + ", retryOnTimeout=" + retryOnTimeout
-                + ", " + backoff + ", maxRetryAfter=" + maxRetryAfter + ", fallbackOn=" + fallbackOn + '}';
+                + ", " + backoff + ", maxRetryAfter=" + maxRetryAfter + ", fallbackOn=" + fallbackOn
+                + ", attemptsPerUpstream=" + attemptsPerUpstream + ", maxSameUpstreamWait=" + maxSameUpstreamWait + '}';
     }
 
     /** Validating builder; defaults are those of {@code reference.conf}. */
     public static final class Builder {
         private int maxAttempts = 3;
         private RetryConditions retryOn = RetryConditions.parseRetryOn(
-                "retry.retry_on", List.of("connect_failure", "reset", "429", "502", "503", "504"));
+                "retry.retry_on", List.of("connect_failure", "reset", "429", "500", "502", "503", "504"));
+        private int attemptsPerUpstream = 2;
+        private Duration maxSameUpstreamWait = Duration.ofSeconds(5);
         private boolean retryOnTimeout;
         private Backoff backoff = Backoff.of(Duration.ofMillis(250), Duration.ofSeconds(8));
         private Duration maxRetryAfter = Duration.ofSeconds(30);
@@ -189,6 +218,21 @@ public final class RetryPolicy {
         /** The route's {@code fallback_on}, e.g. {@code [connect_failure, reset, timeout, 429, 5xx]}. */
         public Builder fallbackOn(List<String> conditions) {
             this.fallbackOn = RetryConditions.parseFallbackOn("fallback_on", conditions);
+            return this;
+        }
+
+        /** {@code retry.attempts_per_upstream}: tries on one upstream before the route's next one is tried. */
+        public Builder attemptsPerUpstream(int n) {
+            if (n < 1) throw new IllegalArgumentException("retry.attempts_per_upstream: " + n + " (expected: >= 1)");
+            this.attemptsPerUpstream = n;
+            return this;
+        }
+
+        /** {@code retry.max_same_upstream_wait}: the longest wait hint sat out on the same upstream while a next one exists. */
+        public Builder maxSameUpstreamWait(Duration d) {
+            Objects.requireNonNull(d, "retry.max_same_upstream_wait");
+            if (d.isNegative()) throw new IllegalArgumentException("retry.max_same_upstream_wait: " + d + " (expected: >= 0)");
+            this.maxSameUpstreamWait = d;
             return this;
         }
 

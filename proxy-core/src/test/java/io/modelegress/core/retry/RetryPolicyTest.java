@@ -71,7 +71,7 @@ class RetryPolicyTest {
                 arguments(status(502), FIRST_BACKOFF),
                 arguments(status(503), FIRST_BACKOFF),
                 arguments(status(504), FIRST_BACKOFF),
-                arguments(status(500), stop(NOT_RETRYABLE)),   // not in the default retry_on
+                arguments(status(500), FIRST_BACKOFF),   // transient 500s are retried, as the OpenAI SDKs do
                 arguments(status(400), stop(NOT_RETRYABLE)),
                 arguments(status(401), stop(NOT_RETRYABLE)),
                 arguments(status(403), stop(NOT_RETRYABLE)),
@@ -102,11 +102,13 @@ class RetryPolicyTest {
                 arguments(failure(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT), FALLBACK),
                 arguments(failure(ErrorCode.FIRST_TOKEN_TIMEOUT).afterResponseStarted(), FALLBACK),
                 arguments(failure(ErrorCode.FIRST_TOKEN_TIMEOUT).afterCommit(), stop(COMMITTED)),
-                arguments(status(429), FALLBACK),
-                arguments(status(429, "insufficient_quota", Optional.empty()), FALLBACK),
-                arguments(status(500), FALLBACK),
-                arguments(status(502), FALLBACK),
+                // An upstream that answered is alive: it is tried again first (attempts_per_upstream)...
+                arguments(status(429), FIRST_BACKOFF),
+                arguments(status(500), FIRST_BACKOFF),
+                arguments(status(502), FIRST_BACKOFF),
+                // ...unless the answer is not one retry_on names, or says waiting will not help.
                 arguments(status(529), FALLBACK),
+                arguments(status(429, "insufficient_quota", Optional.empty()), FALLBACK),
                 arguments(status400("context_length_exceeded"), FALLBACK),
                 arguments(status400("invalid_request_error"), stop(NOT_RETRYABLE)),
                 arguments(status400(null), stop(NOT_RETRYABLE)),
@@ -153,7 +155,7 @@ class RetryPolicyTest {
     void fallbackOn4xxStillNeverLaundersAContentPolicyRejection() {
         RetryPolicy policy = RetryPolicy.builder().fallbackOn(List.of("4xx")).build();
         assertEquals(FALLBACK, decide(policy, status(401), true));
-        assertEquals(FALLBACK, decide(policy, status(429), true));
+        assertEquals(FIRST_BACKOFF, decide(policy, status(429), true)); // an answer: same upstream first
         assertEquals(stop(NOT_RETRYABLE), decide(policy, status400("content_policy_violation"), true));
         assertEquals(FIRST_BACKOFF, decide(policy, status(503), true));   // not a fallback reason: retried in place
     }
@@ -269,7 +271,7 @@ class RetryPolicyTest {
         defaults.decide(status(404), 1, false, MINUTE, counting, () -> 0.5);                    // not retryable
         defaults.decide(status(503), 3, false, MINUTE, counting, () -> 0.5);                    // exhausted
         defaults.decide(status(503), 1, false, 1, counting, () -> 0.5);                         // deadline
-        defaults.decide(status(503), 1, true, MINUTE, counting, () -> 0.5);                     // fallback: not charged
+        defaults.decide(status(503), 2, 2, true, MINUTE, counting, () -> 0.5);                  // fallback: not charged
         assertEquals(0, asked.get());
         defaults.decide(status(503), 1, false, MINUTE, counting, () -> 0.5);
         assertEquals(1, asked.get());
@@ -300,7 +302,58 @@ class RetryPolicyTest {
     @Test
     void describesItselfForTheConfigEndpoint() {
         String text = defaults.toString();
-        assertTrue(text.contains("retryOn=[429, 502, 503, 504, connect_failure, reset]"), text);
+        assertTrue(text.contains("retryOn=[429, 500, 502, 503, 504, connect_failure, reset]"), text);
+        assertTrue(text.contains("attemptsPerUpstream=2, maxSameUpstreamWait=PT5S"), text);
         assertTrue(text.contains("fallbackOn=[429, 5xx, connect_failure, context_length_exceeded, reset, timeout]"), text);
+    }
+
+    private static AttemptOutcome answer(int status, long retryAfterSeconds) {
+        return AttemptOutcome.status(status, null, Optional.of(Duration.ofSeconds(retryAfterSeconds))).afterResponseStarted();
+    }
+
+    /** made, on this upstream, next upstream?, outcome -> decision (defaults: 3 attempts, 2 per upstream, 5s wait). */
+    static Stream<Arguments> sameUpstreamFirst() {
+        return Stream.of(
+                arguments(1, 1, true, answer(429, 2), retrySame(Duration.ofSeconds(2))),       // waited out on the primary
+                arguments(1, 1, true, answer(429, 5), retrySame(Duration.ofSeconds(5))),       // at the boundary
+                arguments(1, 1, true, answer(429, 6), FALLBACK),                                // longer: move on at once
+                arguments(1, 1, false, answer(429, 6), retrySame(Duration.ofSeconds(6))),      // nowhere else: max_retry_after
+                arguments(1, 1, false, answer(429, 31), stop(RETRY_AFTER_TOO_LONG)),
+                arguments(2, 2, true, answer(429, 1), FALLBACK),                                // per-upstream tries used
+                arguments(2, 2, false, answer(429, 1), retrySame(Duration.ofSeconds(1))),      // max_attempts bounds the one there is
+                arguments(3, 1, true, answer(429, 1), stop(ATTEMPTS_EXHAUSTED)),                // the route's total bounds all
+                arguments(2, 1, true, answer(503, 1), retrySame(Duration.ofSeconds(1))),       // the fallback's first failure: same first there too
+                arguments(1, 1, true, failure(ErrorCode.UPSTREAM_CONNECT_REFUSED), FALLBACK),  // not an answer: move at once
+                arguments(1, 1, true, failure(ErrorCode.UPSTREAM_RESET), FALLBACK),
+                arguments(1, 1, true, failure(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT), FALLBACK),
+                arguments(1, 1, true, status400("context_length_exceeded"), FALLBACK));
+    }
+
+    @ParameterizedTest(name = "attempt {0} ({1} on this upstream), next upstream {2}: {3} -> {4}")
+    @MethodSource
+    void sameUpstreamFirst(int made, int onUpstream, boolean next, AttemptOutcome outcome, RetryDecision expected) {
+        assertEquals(expected, defaults.decide(outcome, made, onUpstream, next, MINUTE, () -> true, () -> 0.5));
+    }
+
+    @Test
+    void aWaitThatDoesNotFitTheDeadlineMovesOnOrStops() {
+        long fourSeconds = Duration.ofSeconds(4).toNanos();
+        assertEquals(FALLBACK, defaults.decide(answer(429, 5), 1, 1, true, fourSeconds, () -> true, () -> 0.5));
+        assertEquals(stop(DEADLINE), defaults.decide(answer(429, 5), 1, 1, false, fourSeconds, () -> true, () -> 0.5));
+    }
+
+    @Test
+    void aSpentBudgetMovesToTheNextUpstreamInsteadOfStopping() {
+        assertEquals(FALLBACK, defaults.decide(status(503), 1, 1, true, MINUTE, () -> false, () -> 0.5));
+    }
+
+    @Test
+    void aStaleConnectionIsReplayedAtOnceWithoutTheBudgetButNeverBeyondMaxAttempts() {
+        AtomicInteger asked = new AtomicInteger();
+        assertEquals(retrySame(Duration.ZERO), defaults.decide(AttemptOutcome.staleConnection(), 1, 1, true, MINUTE,
+                () -> asked.incrementAndGet() > 0, () -> 0.5));
+        assertEquals(0, asked.get());
+        assertEquals(stop(ATTEMPTS_EXHAUSTED), defaults.decide(AttemptOutcome.staleConnection(), 3, 3, false, MINUTE, () -> true, () -> 0.5));
+        assertEquals("stale_connection", AttemptOutcome.staleConnection().metricTag());
     }
 }

@@ -17,6 +17,8 @@ public final class RequestContext {
     public Deadline deadline;
     public String upstream = "-";
     public int attempts;
+    /** Why the retry policy made no further attempt (null: it was not asked, or it retried). */
+    public io.modelegress.core.retry.RetryDecision.StopReason retryStopped;
     /** The upstream's own request id ({@code x-request-id} or Anthropic's {@code request-id}), or null. */
     public String upstreamRequestId;
     public int status;

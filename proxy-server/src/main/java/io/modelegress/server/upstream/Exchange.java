@@ -45,6 +45,10 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** The upstream whose retry budget lent a permit to the attempt scheduled next (given back if it never starts). */
     private UpstreamState retryPermit;
     private TokenCount tokens;
+    /** Attempts made on the route's upstream at {@link #targetIndex} (the policy's attempts_per_upstream). */
+    private int attemptsOnTarget;
+    /** The next attempt replays a request a stale pooled connection lost: it takes a fresh connection. */
+    private boolean freshNext;
     private boolean finished;
 
     public Exchange(EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
@@ -86,7 +90,9 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** Starts an attempt on the route's upstream at {@code targetIndex}, or the next one its breaker admits. */
     private void next() {
         if (finished) return;
+        int from = targetIndex;
         targetIndex = RouteTargets.acquireFrom(rt, rc.route, targetIndex);
+        if (targetIndex != from) attemptsOnTarget = 0;
         if (targetIndex < 0) {
             fail(RouteTargets.unavailable(rt, rc.route));
             return;
@@ -94,11 +100,13 @@ public final class Exchange implements UpstreamAttempt.Listener {
         RouteTarget target = rc.route.upstreams().get(targetIndex);
         UpstreamState state = rt.upstream(target.upstream());
         rc.attempts++;
+        attemptsOnTarget++;
         rc.upstream = target.upstream();
         boolean carriesRetryPermit = retryPermit != null;
         retryPermit = null;
         current = new UpstreamAttempt(this, rt, down, request, rc, target, state, timers, carriesRetryPermit,
-                this::estimate, keepAlive);
+                this::estimate, keepAlive, freshNext);
+        freshNext = false;
         events.attemptStart(rc, rc.upstream, rc.attempts);
         current.start();
     }
@@ -150,20 +158,23 @@ public final class Exchange implements UpstreamAttempt.Listener {
     private RetryDecision decide(UpstreamAttempt a, AttemptOutcome outcome) {
         UpstreamState state = a.upstreamState();
         boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc.route, targetIndex + 1);
-        RetryDecision d = policy.decide(outcome, rc.attempts, hasNext, rc.deadline.remainingNanos(),
+        RetryDecision d = policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
                 state.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {
             case RETRY_SAME:
                 events.retry(rc, outcome.metricTag());
-                retryPermit = state;
+                if (outcome.isStaleConnection()) freshNext = true; // a replay: no budget permit was taken
+                else retryPermit = state;
                 timers.retry(d.delayNanos(), this::next);
                 break;
             case NEXT_UPSTREAM:
                 events.retry(rc, "fallback");
                 targetIndex++;
+                attemptsOnTarget = 0;
                 timers.retry(d.delayNanos(), this::next);
                 break;
             default:
+                rc.retryStopped = d.stopReason();
                 events.retryStopped(rc, rc.upstream, d.stopReason().tag());
         }
         return d;

@@ -8,6 +8,8 @@ import io.modelegress.core.ratelimit.ResponseUsage;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.CommitGate;
+import io.modelegress.core.retry.RetryDecision;
+import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
@@ -226,12 +228,22 @@ final class ResponseReader {
         return inBand != null && attempt.judge(inBand, false);
     }
 
+    private boolean sidecarRetried() {
+        RetryDecision.StopReason why = rc.retryStopped;
+        return rc.attempts > 1 || why == RetryDecision.StopReason.ATTEMPTS_EXHAUSTED
+                || why == RetryDecision.StopReason.BUDGET_EXHAUSTED;
+    }
+
     private void commit() {
         committed = true;
         attempt.commit();
     }
 
     private void writeHeld() {
+        if (gate.hold() == CommitGate.Hold.ERROR_BODY && sidecarRetried()) {
+            // One retry authority: the sidecar already retried (or may not): the agent's SDK must not multiply it.
+            heldHead.headers().set(ErrorResponses.X_SHOULD_RETRY, "false");
+        }
         commit();
         relay.write(heldHead);
         heldHead = null;

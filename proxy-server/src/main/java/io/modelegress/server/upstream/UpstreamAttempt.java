@@ -72,17 +72,19 @@ final class UpstreamAttempt {
     private final ExchangeEvents events;
     private final Function<UpstreamState, TokenCount> estimate;
     private final boolean keepAlive;
+    private final boolean freshConnection;
 
     private State state = State.ADMITTING;
     private final AttemptBooks books;
     private Ticket queued;
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
-    private boolean staleReplayed;
 
     UpstreamAttempt(Listener listener, EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request,
                     RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
-                    boolean carriesRetryPermit, Function<UpstreamState, TokenCount> estimate, boolean keepAlive) {
+                    boolean carriesRetryPermit, Function<UpstreamState, TokenCount> estimate, boolean keepAlive,
+                    boolean freshConnection) {
+        this.freshConnection = freshConnection;
         this.listener = listener;
         this.rt = rt;
         this.down = down;
@@ -125,7 +127,7 @@ final class UpstreamAttempt {
                     @Override
                     public void granted(Permit p) {
                         books.granted(p);
-                        connect(false);
+                        connect(freshConnection);
                     }
 
                     @Override
@@ -142,7 +144,7 @@ final class UpstreamAttempt {
         listener.onFailure(this, e, null);
     }
 
-    /** A connection from the pool ({@code fresh}: a new one, to replace a pooled one the server had closed). */
+    /** A connection from the pool ({@code fresh}: a new one, for the replay of a request a stale one lost). */
     private void connect(boolean fresh) {
         state = State.CONNECTING;
         ProxyHop proxy;
@@ -264,21 +266,25 @@ final class UpstreamAttempt {
         listener.onFailure(this, e, o);
     }
 
-    /** The connection broke (write failed, closed, or reset). Before any response byte a stale pooled one is replaced. */
+    /** The connection broke (write failed, closed, or reset). Before any response byte a stale pooled one is replayed. */
     void broken(Throwable cause) {
         if (isOver()) return;
         boolean beforeResponse = reader == null || !reader.sawHead();
-        if (beforeResponse && lease != null && lease.reused() && !staleReplayed) {
-            // A keep-alive connection the server closed while idle: not the upstream's fault, not an attempt.
-            staleReplayed = true;
+        EgressException e = new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + settings.name() + "\" closed the connection "
+                + (beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data")
+                + (cause == null ? "" : " (" + UpstreamFailures.simple(cause) + ")"));
+        if (beforeResponse && lease != null && lease.reused()) {
+            // A keep-alive connection the server closed while it sat in the pool: the upstream cannot have read the
+            // request, so it is replayed at once on a fresh connection — as an attempt, counted like any other.
             cancelPhase();
+            endBooks(null);
             discardLease();
-            connect(true);
+            events.attemptEnd(rc, settings.name(), AttemptOutcome.staleConnection().metricTag());
+            state = State.FAILED;
+            listener.onFailure(this, e, AttemptOutcome.staleConnection());
             return;
         }
-        fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + settings.name() + "\" closed the connection "
-                + (beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data")
-                + (cause == null ? "" : " (" + UpstreamFailures.simple(cause) + ")")));
+        fail(e);
     }
 
     /** The answer broke HTTP/1.1 framing (a malformed head or chunk, an unsolicited 101): the connection is closed. */

@@ -211,21 +211,23 @@ class UpstreamAttemptTest {
     }
 
     @Test
-    void aStalePooledConnectionIsReplacedWithinTheSameAttempt() {
+    void aStalePooledConnectionIsReplayedAtOnceAsAnAttemptOnAFreshConnection() {
         h.start("/v1/a", "{}");
         h.reply(h.upstream(), OK);
         h.agentReceived();
         EmbeddedChannel pooled = h.upstream();
         Exchange ex = h.start("/v1/b", "{}");
-        UpstreamAttempt a = ex.currentAttempt();
+        UpstreamAttempt first = ex.currentAttempt();
         assertEquals(1, h.upstreams.size(), "the pooled connection was reused");
         pooled.close(); // the server had closed it while it sat in the pool
         h.run();
-        assertSame(a, ex.currentAttempt(), "not a new attempt");
-        assertEquals(State.SENT, a.state());
-        assertEquals(2, h.upstreams.size());
+        assertEquals(State.FAILED, first.state());
+        UpstreamAttempt replay = ex.currentAttempt();
+        assertEquals(State.SENT, replay.state(), "replayed at once, no backoff");
+        assertEquals(2, h.upstreams.size(), "on a fresh connection");
         h.reply(h.upstream(), OK);
-        assertEquals(1, ex.context().attempts);
+        assertEquals(2, ex.context().attempts, "counted like any other attempt");
+        assertTrue(h.events.contains("attempt end stale_connection") && h.events.contains("retry stale_connection"), h.events.toString());
     }
 
     @Test
