@@ -3,7 +3,7 @@ package io.modelegress.deploy;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** The Prometheus names CONTRACT.md promises: what alerts and dashboards may read. */
+/** The Prometheus names docs/operations.md ("Read the metrics") promises: what alerts and dashboards may read. */
 final class ContractMetrics {
     static final Set<String> COUNTERS_AND_GAUGES = Set.of(
             "egress_requests_total", "egress_errors_total", "egress_upstream_attempts_total", "egress_retries_total",

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
-/** The command line (CONTRACT.md): run, check-config, explain-proxy, --version, --help. */
+/** The command line (README.md, "Command line"): run, check-config, explain-proxy, doctor, training-run, --version, --help. */
 public final class Main {
     static final int OK = 0;
     static final int FAILED = 1;

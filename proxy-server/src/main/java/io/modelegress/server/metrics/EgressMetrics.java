@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Micrometer binding of request lifecycle events, exported in Prometheus form. Meter names follow CONTRACT.md;
+ * Micrometer binding of request lifecycle events, exported in Prometheus form. Meter names are the ones docs/operations.md ("Read the metrics") lists;
  * label values are route/upstream names and codes only, never anything from a request.
  */
 public final class EgressMetrics {
