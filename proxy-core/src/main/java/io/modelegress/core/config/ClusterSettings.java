@@ -12,9 +12,12 @@ import java.time.Duration;
  * @param keyPrefix prefix of every key the sidecar writes, so fleets can share one Redis
  * @param timeout longest wait for one Redis answer before the request falls back to local limits
  * @param shareEjections whether an upstream ejected by one replica's breaker is skipped by all
+ * @param leaseTtl how long a replica's fleet-wide concurrency slots and its presence outlive its last heartbeat
  */
-public record ClusterSettings(URI redisUrl, String password, String keyPrefix, Duration timeout, boolean shareEjections) {
-    public static final ClusterSettings NONE = new ClusterSettings(null, null, "egress:", Duration.ofMillis(50), false);
+public record ClusterSettings(URI redisUrl, String password, String keyPrefix, Duration timeout, boolean shareEjections,
+                              Duration leaseTtl) {
+    public static final ClusterSettings NONE =
+            new ClusterSettings(null, null, "egress:", Duration.ofMillis(50), false, Duration.ofSeconds(10));
 
     public boolean enabled() { return redisUrl != null; }
 
@@ -22,6 +25,6 @@ public record ClusterSettings(URI redisUrl, String password, String keyPrefix, D
     public String toString() {
         // The password stays out of every log line and error message.
         return "ClusterSettings[redisUrl=" + redisUrl + ", password=" + (password == null ? "none" : "***")
-                + ", keyPrefix=" + keyPrefix + ", timeout=" + timeout + ", shareEjections=" + shareEjections + "]";
+                + ", keyPrefix=" + keyPrefix + ", timeout=" + timeout + ", shareEjections=" + shareEjections + ", leaseTtl=" + leaseTtl + "]";
     }
 }

@@ -266,6 +266,8 @@ final class ConfigMapper {
         java.time.Duration timeout = r.duration("timeout");
         if (timeout.isZero()) r.problem("timeout", "0 (expected: a duration > 0, like 50ms)");
         boolean shareEjections = c.bool("share_ejections");
+        java.time.Duration leaseTtl = c.duration("lease_ttl");
+        if (leaseTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) c.problem("lease_ttl", leaseTtl + " (expected: at least 1s, like 10s)");
         if (url == null) {
             for (UpstreamSettings u : upstreams.values()) {
                 if (u.limits().shared()) {
@@ -275,7 +277,7 @@ final class ConfigMapper {
                 }
             }
             if (shareEjections) c.problem("share_ejections", "true, but cluster.redis.url is not set (expected: cluster.redis.url)");
-            return new ClusterSettings(null, null, prefix, timeout, false);
+            return new ClusterSettings(null, null, prefix, timeout, false, leaseTtl);
         }
         URI uri = null;
         try {
@@ -300,7 +302,7 @@ final class ConfigMapper {
                 r.problem("password_file", "\"" + file + "\" cannot be read (expected: a readable file holding the Redis password)");
             }
         }
-        return new ClusterSettings(uri, password, prefix, timeout, shareEjections);
+        return new ClusterSettings(uri, password, prefix, timeout, shareEjections, leaseTtl);
     }
 
     private static URI url(Section s, String k) {

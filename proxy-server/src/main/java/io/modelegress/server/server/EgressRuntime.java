@@ -3,7 +3,10 @@ package io.modelegress.server.server;
 import io.modelegress.core.config.EgressConfig;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.ratelimit.FleetBudget;
+import io.modelegress.core.ratelimit.RateLimits;
 import io.modelegress.core.retry.RetryPolicy;
+import io.modelegress.server.cluster.RedisFleet;
 import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
@@ -39,6 +42,14 @@ public final class EgressRuntime {
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
                          io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies) throws Exception {
+        this(config, env, transport, metrics, ticker, timers, upstreamChannels, bodies, null);
+    }
+
+    /** {@code fleet}: the process's link to the fleet's Redis (null without {@code cluster.redis.url}). */
+    public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
+                         Ticker ticker, io.netty.channel.EventLoopGroup timers,
+                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies,
+                         RedisFleet fleet) throws Exception {
         this.bodies = bodies;
         bodies.limit(BodyBudget.resolve(config.server().maxBufferedBytes()));
         this.transport = transport;
@@ -54,8 +65,11 @@ public final class EgressRuntime {
         metrics.bindPool(pool, config.upstreams().keySet());
         for (UpstreamSettings u : config.upstreams().values()) {
             var loop = timers.next();
+            var l = u.limits();
+            FleetBudget shared = fleet == null || !l.shared() ? null : fleet.budget(u.name(), new RateLimits(
+                    l.maxConcurrent(), l.requestsPerMinute(), l.tokensPerMinute(), l.maxQueue(), l.maxQueueWait()));
             upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics,
-                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS)));
+                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), shared));
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
