@@ -79,7 +79,8 @@ public final class RedisFleet implements AutoCloseable {
         this.heartbeat = Duration.ofMillis(Math.min(1000, settings.leaseTtl().toMillis() / 3));
         this.uri = RedisURI.create(settings.redisUrl());
         if (settings.password() != null) uri.setAuthentication(settings.password().toCharArray());
-        uri.setTimeout(settings.timeout());
+        // The handshake (HELLO, AUTH) of a fresh connection may take longer than one command: it has its own bound.
+        uri.setTimeout(settings.timeout().compareTo(Duration.ofSeconds(2)) > 0 ? settings.timeout() : Duration.ofSeconds(2));
         this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
                 .reconnectDelay(Delay.constant(Duration.ofMillis(250))).build();
         this.client = RedisClient.create(resources);
@@ -262,10 +263,12 @@ public final class RedisFleet implements AutoCloseable {
     }
 
     private void markDown(Throwable e) {
+        if (closed) return;
         if (up.compareAndSet(true, false) || !everLogged.getAndSet(true)) {
             LOG.warn("cluster: redis {} does not answer ({}): limits with scope shared fall back to this replica's"
                     + " share ({} replicas last seen) until it does; check cluster.redis.url and that Redis is up",
                     where(), reason(e), replicas);
+            LOG.debug("cluster: redis failure", e);
         }
     }
 
@@ -290,20 +293,23 @@ public final class RedisFleet implements AutoCloseable {
         }
     }
 
-    /** Leaves the fleet: stops the heartbeat and closes the connections (its leases expire with their TTL). */
+    /**
+     * Leaves the fleet: stops the heartbeat and closes the connections (its leases expire with their TTL). Called
+     * by the server's stop, off the event loops: it waits (bounded) for Lettuce to shut down in order.
+     */
     @Override
     public void close() {
         closed = true;
         beat.cancel(false);
         up.set(false);
         try {
-            StatefulRedisConnection<String, String> c = conn;
-            if (c != null) c.closeAsync();
             StatefulRedisPubSubConnection<String, String> ps = pubsub;
-            if (ps != null) ps.closeAsync();
+            if (ps != null) ps.close();
+            StatefulRedisConnection<String, String> c = conn;
+            if (c != null) c.close();
         } finally {
-            client.shutdownAsync(0, 1, TimeUnit.SECONDS);
-            resources.shutdown(0, 1, TimeUnit.SECONDS);
+            client.shutdown(0, 2, TimeUnit.SECONDS);
+            resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3000);
         }
     }
 }
