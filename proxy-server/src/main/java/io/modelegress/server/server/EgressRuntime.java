@@ -68,8 +68,16 @@ public final class EgressRuntime {
             var l = u.limits();
             FleetBudget shared = fleet == null || !l.shared() ? null : fleet.budget(u.name(), new RateLimits(
                     l.maxConcurrent(), l.requestsPerMinute(), l.tokensPerMinute(), l.maxQueue(), l.maxQueueWait()));
-            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics,
-                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), shared));
+            boolean shareEjections = fleet != null && config.cluster().shareEjections();
+            UpstreamState state = new UpstreamState(u, config.retry(), ticker, metrics,
+                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), shared,
+                    shareEjections ? millis -> fleet.publishEjection(u.name(), millis) : null);
+            if (shareEjections) {
+                fleet.onEject(u.name(), nanos -> {
+                    if (state.breaker.ejectFor(java.time.Duration.ofNanos(nanos))) metrics.breakerTransition(u.name(), "open");
+                });
+            }
+            upstreams.put(u.name(), state);
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
