@@ -201,6 +201,26 @@ public final class CircuitBreaker {
         return Duration.ofNanos(Math.max(0, openUntilNanos - ticker.nanos()));
     }
 
+    /**
+     * Another replica ejected this upstream for {@code duration} ({@code cluster.share_ejections}): nothing passes
+     * until then, as after our own ejection, but without counting an ejection of ours (the cooldown does not grow)
+     * and without telling the listener (which would publish it back). Never shortens a longer ejection; returns
+     * whether it ejected.
+     */
+    public boolean ejectFor(Duration duration) {
+        if (failureThreshold == 0 || duration.isNegative() || duration.isZero()) return false;
+        synchronized (this) {
+            long until = ticker.nanos() + duration.toNanos();
+            if (state == State.OPEN && until - openUntilNanos <= 0) return false;
+            if (state != State.OPEN) currentCooldownNanos = Math.max(currentCooldownNanos, cooldownNanos);
+            openUntilNanos = until;
+            consecutiveFailures = 0;
+            probeInFlight = false;
+            state = State.OPEN;
+            return true;
+        }
+    }
+
     /** Whether {@code consecutive_failures} is 0: the breaker never opens. */
     public boolean isDisabled() { return failureThreshold == 0; }
 

@@ -51,8 +51,9 @@ final class ConfigMapper {
         RetrySettings retry = retry(root.sub("retry"));
         Map<String, UpstreamSettings> upstreams = upstreams();
         List<RouteSettings> routes = routes(upstreams, root.config.getConfig("retry"));
+        ClusterSettings cluster = cluster(root.sub("cluster"), upstreams);
         return new EgressConfig(source, server, proxy, proxyAuth(root.sub("proxy").sub("auth")), new TlsSettings(ca == null ? null : Path.of(ca)), dns,
-                timeouts, retry, upstreams, routes);
+                timeouts, retry, upstreams, routes, cluster);
     }
 
     private ServerSettings server(Section s) {
@@ -240,7 +241,7 @@ final class ConfigMapper {
         Section l = s.sub("limits");
         LimitSettings limits = new LimitSettings((int) l.integer("max_concurrent", 0),
                 (int) l.integer("requests_per_minute", 0), l.integer("tokens_per_minute", 0),
-                (int) l.integer("max_queue", 0), l.duration("max_queue_wait"));
+                (int) l.integer("max_queue", 0), l.duration("max_queue_wait"), scope(l));
         Section b = s.sub("breaker");
         BreakerSettings breaker = new BreakerSettings((int) b.integer("consecutive_failures", 0), b.duration("cooldown"));
         Section p = s.sub("pool");
@@ -249,6 +250,60 @@ final class ConfigMapper {
         if (probe == null || !probe.startsWith("/")) s.problem("probe", "\"" + probe + "\" (expected: a path starting with /)");
         return new UpstreamSettings(name, url == null ? URI.create("http://invalid.invalid") : url, proxy, auth,
                 limits, breaker, overrides(s.sub("timeouts")), pool, probe);
+    }
+
+    private static LimitSettings.Scope scope(Section l) {
+        String v = l.string("scope");
+        if ("shared".equalsIgnoreCase(v)) return LimitSettings.Scope.SHARED;
+        if (!"local".equalsIgnoreCase(v)) l.problem("scope", "\"" + v + "\" (expected: local or shared)");
+        return LimitSettings.Scope.LOCAL;
+    }
+
+    private static ClusterSettings cluster(Section c, Map<String, UpstreamSettings> upstreams) {
+        Section r = c.sub("redis");
+        String url = blankToNull(r.string("url"));
+        String prefix = r.string("key_prefix");
+        if (prefix == null) prefix = "";
+        java.time.Duration timeout = r.duration("timeout");
+        if (timeout.isZero()) r.problem("timeout", "0 (expected: a duration > 0, like 50ms)");
+        boolean shareEjections = c.bool("share_ejections");
+        java.time.Duration leaseTtl = c.duration("lease_ttl");
+        if (leaseTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) c.problem("lease_ttl", leaseTtl + " (expected: at least 1s, like 10s)");
+        if (url == null) {
+            for (UpstreamSettings u : upstreams.values()) {
+                if (u.limits().shared()) {
+                    c.problems().add(new InvalidConfigException.Problem("upstreams." + u.name() + ".limits.scope",
+                            ConfigLoader.location(c.origin("redis")),
+                            "shared, but cluster.redis.url is not set (expected: cluster.redis.url, like redis://redis:6379, or scope: local)"));
+                }
+            }
+            if (shareEjections) c.problem("share_ejections", "true, but cluster.redis.url is not set (expected: cluster.redis.url)");
+            return new ClusterSettings(null, null, prefix, timeout, false, leaseTtl);
+        }
+        URI uri = null;
+        try {
+            uri = new URI(url);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("redis") && !scheme.equals("rediss") || uri.getHost() == null || uri.getRawUserInfo() != null) {
+                // The URL is not echoed: an operator may have put a password in it.
+                r.problem("url", "not a redis:// or rediss:// URL with a host and no user info (expected: like redis://redis:6379;"
+                        + " the password goes in cluster.redis.password_file)");
+                uri = null;
+            }
+        } catch (URISyntaxException e) {
+            r.problem("url", "not a URL (" + e.getReason() + "; expected: like redis://redis:6379)");
+        }
+        String password = null;
+        String file = blankToNull(r.string("password_file"));
+        if (file != null) {
+            try {
+                password = Files.readString(Path.of(file)).strip();
+                controlFree(r, "password_file", password, "the file " + file);
+            } catch (java.io.IOException e) {
+                r.problem("password_file", "\"" + file + "\" cannot be read (expected: a readable file holding the Redis password)");
+            }
+        }
+        return new ClusterSettings(uri, password, prefix, timeout, shareEjections, leaseTtl);
     }
 
     private static URI url(Section s, String k) {

@@ -12,13 +12,22 @@ public final class Permit {
     private final TokenCount estimate;
     private final long startedAtNanos;
     private final Duration queueWait;
+    final boolean fleetPaced;
+    final long leaseId;
     private final AtomicBoolean released = new AtomicBoolean();
 
     Permit(UpstreamLimiter limiter, TokenCount estimate, long startedAtNanos, Duration queueWait) {
+        this(limiter, estimate, startedAtNanos, queueWait, false, 0);
+    }
+
+    Permit(UpstreamLimiter limiter, TokenCount estimate, long startedAtNanos, Duration queueWait, boolean fleetPaced,
+           long leaseId) {
         this.limiter = limiter;
         this.estimate = estimate;
         this.startedAtNanos = startedAtNanos;
         this.queueWait = queueWait;
+        this.fleetPaced = fleetPaced;
+        this.leaseId = leaseId;
     }
 
     /** The tokens charged at the start. */

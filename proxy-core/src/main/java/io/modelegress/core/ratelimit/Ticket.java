@@ -15,6 +15,11 @@ public final class Ticket {
     final TokenCount estimate;
     final long enqueuedAtNanos;
     final long expiresAtNanos;
+    // Shared scope only, guarded by the limiter's lock: when the fleet lets it start (PENDING until it answered),
+    // and whether it paces on the local fallback buckets instead (the fleet's store could not answer).
+    long notBeforeNanos;
+    boolean paceLocally = true;
+    long leaseId;
     private final CompletableFuture<Admission> outcome = new CompletableFuture<>();
 
     Ticket(UpstreamLimiter limiter, long sequence, TokenCount estimate, long enqueuedAtNanos, long expiresAtNanos) {

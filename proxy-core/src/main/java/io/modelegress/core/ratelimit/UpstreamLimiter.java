@@ -17,7 +17,12 @@ import java.util.function.Supplier;
  * instead of after waiting in vain. Waiters start when a permit is released, a bucket refills or a cooldown ends
  * (the limiter asks its {@link WakeScheduler} to wake it then), and give up when they expire.
  *
- * <p>The lock guards a few field updates; ticket completions and scheduling run after it is released.
+ * <p>With a {@link FleetBudget} ({@code limits.scope: shared}) the request and token budgets and
+ * {@code max_concurrent} are the fleet's: every request joins the local queue and asks the fleet for a start time
+ * (one round trip); it starts at that time if the local limits (the upstream's signals, the queue order) allow.
+ * While the fleet's store cannot answer, starts pace on local buckets holding {@code 1 / replicas} of each budget.
+ *
+ * <p>The lock guards a few field updates; ticket completions, fleet calls and scheduling run after it is released.
  */
 public final class UpstreamLimiter {
     /** For requests without a deadline of their own. */
@@ -26,12 +31,16 @@ public final class UpstreamLimiter {
     public static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(1);
 
     private static final long NEVER = Long.MAX_VALUE;
+    /** A shared-scope ticket whose fleet answer has not come yet. */
+    private static final long PENDING = Long.MAX_VALUE;
+    private static final long NO_QUEUE_ANSWER_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final String upstream;
     private final RateLimits limits;
     private final Ticker ticker;
     private final WakeScheduler scheduler;
     private final ReentrantLock lock = new ReentrantLock();
+    private final FleetBudget fleet; // null: local scope
 
     // Guarded by lock.
     private final StartPacer pacer;
@@ -40,13 +49,21 @@ public final class UpstreamLimiter {
     private long nextSequence;
     private int inFlight;
     private long wakeAtNanos = NEVER;
+    private boolean fleetDown;
 
     public UpstreamLimiter(String upstream, RateLimits limits, Ticker ticker, WakeScheduler scheduler) {
+        this(upstream, limits, ticker, scheduler, null);
+    }
+
+    /** {@code fleet}: the shared budgets ({@code limits.scope: shared}), or null for this replica's own. */
+    public UpstreamLimiter(String upstream, RateLimits limits, Ticker ticker, WakeScheduler scheduler, FleetBudget fleet) {
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.pacer = new StartPacer(limits, ticker);
+        this.fleet = fleet;
+        if (fleet != null) fleet.onRemotePause(nanos -> pauseUntil(ticker.nanos() + nanos));
     }
 
     /**
@@ -55,12 +72,82 @@ public final class UpstreamLimiter {
      */
     public Admission submit(TokenCount estimate, long deadlineNanos) {
         Objects.requireNonNull(estimate, "estimate");
-        return update(() -> {
+        if (fleet != null) return submitShared(estimate, deadlineNanos);
+        return update(fx -> {
             long now = ticker.nanos(); // update() has just started and expired what was due
-            if (queue.isEmpty() && startDelayLocked(now, estimate) == 0) {
-                return new Admission.Granted(startLocked(now, estimate, now));
+            if (queue.isEmpty() && startDelayLocked(now, estimate, null) == 0) {
+                return new Admission.Granted(startLocked(now, estimate, now, null));
             }
             return admitToQueueLocked(now, estimate, deadlineNanos);
+        });
+    }
+
+    /** Shared scope: local checks first (the fast 429), then the ticket waits for the fleet's start time. */
+    private Admission submitShared(TokenCount estimate, long deadlineNanos) {
+        return update(fx -> {
+            long now = ticker.nanos();
+            if (!limits.queueing()) {
+                // No queue: the fleet must let it start at once (the reservation allows no wait); it waits only
+                // for that answer, bounded by the store's timeout.
+                Ticket t = new Ticket(this, nextSequence++, estimate, now, Math.min(deadlineNanos, now + NO_QUEUE_ANSWER_NANOS));
+                queue.add(t);
+                askFleetLocked(t, fx);
+                return new Admission.Queued(t);
+            }
+            Admission a = admitToQueueLocked(now, estimate, deadlineNanos);
+            if (a instanceof Admission.Queued) askFleetLocked(((Admission.Queued) a).ticket(), fx);
+            return a;
+        });
+    }
+
+    private void askFleetLocked(Ticket t, Effects fx) {
+        t.notBeforeNanos = PENDING;
+        t.paceLocally = false;
+        fx.reservations.add(t);
+    }
+
+    /** Sends the fleet reservations decided under the lock; each answer comes back through {@link #onFleetAnswer}. */
+    private void reserve(Ticket t) {
+        long maxWait = limits.queueing() ? Math.max(0, t.expiresAtNanos - ticker.nanos()) : 0;
+        fleet.reserve(t.estimate, maxWait).whenComplete((answer, err) ->
+                onFleetAnswer(t, answer != null ? answer : FleetAnswer.UNAVAILABLE));
+    }
+
+    private void onFleetAnswer(Ticket t, FleetAnswer answer) {
+        update(fx -> {
+            long now = ticker.nanos();
+            boolean waiting = queue.contains(t);
+            if (answer instanceof FleetAnswer.Start) {
+                FleetAnswer.Start start = (FleetAnswer.Start) answer;
+                fleetDown = false;
+                if (!waiting) {
+                    // Cancelled or expired while the answer was on its way: give the reservation back.
+                    fx.finishes.add(new long[] {start.leaseId(), t.estimate.total()});
+                    return null;
+                }
+                t.notBeforeNanos = now + start.delayNanos();
+                t.leaseId = start.leaseId();
+            } else if (!waiting) {
+                return null;
+            } else if (answer instanceof FleetAnswer.Refused) {
+                FleetAnswer.Refused r = (FleetAnswer.Refused) answer;
+                fleetDown = false;
+                queue.remove(t);
+                fx.completions.add(new Completion(t, rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT,
+                        Duration.ofNanos(r.retryAfterNanos()), now - t.enqueuedAtNanos, String.format(
+                                "estimated wait %s (%s, shared by the fleet) exceeds max_queue_wait or the request's deadline",
+                                format(r.retryAfterNanos()), r.limit()))));
+            } else if (answer instanceof FleetAnswer.Busy) {
+                fleetDown = false;
+                t.notBeforeNanos = now + Math.max(1, ((FleetAnswer.Busy) answer).retryNanos());
+                t.leaseId = -1; // ask again at notBefore
+            } else {
+                fleetDown = true;
+                pacer.rescale(fleet.replicas());
+                t.notBeforeNanos = 0;
+                t.paceLocally = true;
+            }
+            return null;
         });
     }
 
@@ -72,6 +159,13 @@ public final class UpstreamLimiter {
             pacer.quota().observe(snapshot);
             pacer.quota().pauseUntil(until);
         });
+        publishPause(until);
+    }
+
+    private void publishPause(long untilNanos) {
+        if (fleet == null) return;
+        long nanos = untilNanos - ticker.nanos();
+        if (nanos > 0) fleet.pause(nanos);
     }
 
     /** Holds every start until {@code nanos} (ticker scale); never shortens a longer pause. */
@@ -85,7 +179,10 @@ public final class UpstreamLimiter {
 
     /** Takes in the quotas an upstream reported on any response, so that we hold starts before it says 429. */
     public void observe(RateLimitSnapshot snapshot) {
-        if (!snapshot.readings().isEmpty()) update(() -> pacer.quota().observe(snapshot));
+        if (snapshot.readings().isEmpty()) return;
+        update(() -> pacer.quota().observe(snapshot));
+        long exhausted = snapshot.exhaustedUntilNanos();
+        if (exhausted != RateLimitSnapshot.NO_RETRY_AFTER) publishPause(exhausted);
     }
 
     /** Starts and expires what is due. The limiter does this itself; a server may also call it as a safety net. */
@@ -109,32 +206,36 @@ public final class UpstreamLimiter {
         update(() -> {
             inFlight--;
             holdTime.record(ticker.nanos() - permit.startedAtNanos());
-            if (actualUsage != null) pacer.correct(permit.estimate(), actualUsage);
+            if (actualUsage != null && !permit.fleetPaced) pacer.correct(permit.estimate(), actualUsage);
         });
+        if (permit.fleetPaced) {
+            long back = actualUsage == null ? 0 : permit.estimate().total() - actualUsage.total();
+            if (permit.leaseId != 0 || back != 0) fleet.finish(permit.leaseId, back);
+        }
     }
 
     boolean cancel(Ticket ticket) {
-        return update(() -> queue.remove(ticket));
+        return update(fx -> queue.remove(ticket));
     }
 
     private void update(Runnable change) {
-        update(() -> {
+        update(fx -> {
             change.run();
             return null;
         });
     }
 
-    /** Applies a change, then starts and expires what became due; completes tickets after unlocking. */
-    private <T> T update(Supplier<T> change) {
-        List<Completion> completions = new ArrayList<>(0);
+    /** Applies a change, then starts and expires what became due; completes tickets and calls the fleet after unlocking. */
+    private <T> T update(java.util.function.Function<Effects, T> change) {
+        Effects fx = new Effects();
         long wake = NEVER;
         try {
             lock.lock();
             try {
-                pumpLocked(ticker.nanos(), completions);
-                T result = change.get();
+                pumpLocked(ticker.nanos(), fx);
+                T result = change.apply(fx);
                 long now = ticker.nanos();
-                pumpLocked(now, completions);
+                pumpLocked(now, fx);
                 wake = claimWakeLocked(now);
                 return result;
             } finally {
@@ -142,7 +243,9 @@ public final class UpstreamLimiter {
             }
         } finally {
             // Whatever happened, a ticket taken out of the queue must hear its outcome.
-            for (Completion c : completions) c.ticket.complete(c.admission);
+            for (Completion c : fx.completions) c.ticket.complete(c.admission);
+            for (long[] f : fx.finishes) fleet.finish(f[0], f[1]);
+            for (Ticket t : fx.reservations) reserve(t);
             if (wake != NEVER) scheduleWake(wake);
         }
     }
@@ -190,11 +293,18 @@ public final class UpstreamLimiter {
      * Starts waiters from the head for as long as every limit allows, and expires overdue ones. Starting comes
      * first, so a waiter that can start at the instant it would expire starts.
      */
-    private void pumpLocked(long now, List<Completion> completions) {
+    private void pumpLocked(long now, Effects fx) {
+        List<Completion> completions = fx.completions;
         while (true) {
-            for (Ticket t = queue.head(); t != null && startDelayLocked(now, t.estimate) == 0; t = queue.head()) {
+            for (Ticket t = queue.head(); t != null && startDelayLocked(now, t.estimate, t) == 0; t = queue.head()) {
+                if (t.leaseId == -1) {
+                    // The fleet's slots were all taken: this one asks again, and holds the queue meanwhile.
+                    t.leaseId = 0;
+                    askFleetLocked(t, fx);
+                    break;
+                }
                 queue.remove(t);
-                completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos))));
+                completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos, t))));
             }
             Ticket expired = queue.nextToExpire();
             if (expired == null || expired.expiresAtNanos > now) return;
@@ -207,27 +317,43 @@ public final class UpstreamLimiter {
         }
     }
 
-    /** 0 when a request with nothing ahead may start now; {@link #NEVER} when only a release can let it start. */
-    private long startDelayLocked(long now, TokenCount estimate) {
-        if (limits.maxConcurrent() > 0 && inFlight >= limits.maxConcurrent()) return NEVER;
-        return pacer.wait(now, estimate, 0, TokenCount.ZERO).nanos();
+    /**
+     * 0 when a request with nothing ahead may start now; {@link #NEVER} when only a release (or the fleet's answer)
+     * can let it start. {@code t}: the queued ticket, or null for one that would start on arrival.
+     */
+    private long startDelayLocked(long now, TokenCount estimate, Ticket t) {
+        boolean local = t == null || t.paceLocally;
+        if (t != null && t.notBeforeNanos > now) return t.notBeforeNanos == PENDING ? NEVER : t.notBeforeNanos - now;
+        if (local && limits.maxConcurrent() > 0 && inFlight >= localConcurrency()) return NEVER;
+        return pacer.wait(now, estimate, 0, TokenCount.ZERO, local).nanos();
+    }
+
+    /** max_concurrent, or this replica's share of it while the fleet's store cannot answer. */
+    private int localConcurrency() {
+        return fleet == null ? limits.maxConcurrent() : Math.max(1, limits.maxConcurrent() / pacer.share());
+    }
+
+    /** Whether arrival estimates count the local buckets: always for local scope, in fallback for shared. */
+    private boolean localBudgets() {
+        return fleet == null || fleetDown;
     }
 
     /** The wait of a request joining the tail now: the whole queue starts first. */
     private WaitEstimate waitAtTailLocked(long now, TokenCount need) {
-        WaitEstimate wait = pacer.wait(now, need, queue.size(), queue.tokens());
-        if (limits.maxConcurrent() > 0) {
-            long releasesNeeded = (long) inFlight + queue.size() + 1 - limits.maxConcurrent();
-            wait = wait.max(holdTime.nanosFor(releasesNeeded, limits.maxConcurrent()),
-                    "max_concurrent: " + limits.maxConcurrent());
+        WaitEstimate wait = pacer.wait(now, need, queue.size(), queue.tokens(), localBudgets());
+        if (limits.maxConcurrent() > 0 && localBudgets()) {
+            int cap = localConcurrency();
+            long releasesNeeded = (long) inFlight + queue.size() + 1 - cap;
+            wait = wait.max(holdTime.nanosFor(releasesNeeded, cap), "max_concurrent: " + limits.maxConcurrent());
         }
         return wait;
     }
 
-    private Permit startLocked(long now, TokenCount estimate, long enqueuedAtNanos) {
+    private Permit startLocked(long now, TokenCount estimate, long enqueuedAtNanos, Ticket t) {
         inFlight++;
-        pacer.charge(now, estimate);
-        return new Permit(this, estimate, now, Duration.ofNanos(now - enqueuedAtNanos));
+        boolean local = t == null || t.paceLocally;
+        pacer.charge(now, estimate, local);
+        return new Permit(this, estimate, now, Duration.ofNanos(now - enqueuedAtNanos), !local, t == null ? 0 : t.leaseId);
     }
 
     /** Returns when the scheduler must wake us, or {@link #NEVER} when an early enough wake-up is pending. */
@@ -236,7 +362,7 @@ public final class UpstreamLimiter {
         long due = nextToExpire == null ? NEVER : nextToExpire.expiresAtNanos;
         Ticket head = queue.head();
         if (head != null) {
-            long delay = startDelayLocked(now, head.estimate);
+            long delay = startDelayLocked(now, head.estimate, head);
             if (delay != NEVER) due = Math.min(due, now + delay);
         }
         if (due >= wakeAtNanos) return NEVER;
@@ -261,4 +387,11 @@ public final class UpstreamLimiter {
     }
 
     private record Completion(Ticket ticket, Admission admission) { }
+
+    /** What an update decided under the lock and carries out after it: completions, fleet calls. */
+    private static final class Effects {
+        final List<Completion> completions = new ArrayList<>(0);
+        final List<Ticket> reservations = new ArrayList<>(0);
+        final List<long[]> finishes = new ArrayList<>(0);
+    }
 }

@@ -43,6 +43,8 @@ final class WaitQueue {
         return expiryOrder.isEmpty() ? null : expiryOrder.first();
     }
 
+    boolean contains(Ticket ticket) { return arrivalOrder.contains(ticket); }
+
     int size() { return arrivalOrder.size(); }
 
     boolean isEmpty() { return arrivalOrder.isEmpty(); }

@@ -228,4 +228,25 @@ class CircuitBreakerTest {
                 () -> CircuitBreaker.of(failures, cooldown, ticker));
         assertEquals(message, e.getMessage());
     }
+
+    @Test
+    void anEjectionByAnotherReplicaHoldsForItsLengthWithoutGrowingOurCooldownOrEchoing() {
+        assertTrue(breaker.ejectFor(Duration.ofSeconds(4)));
+        assertEquals(State.OPEN, breaker.state());
+        assertFalse(breaker.tryAcquire());
+        assertTrue(transitions.isEmpty(), "not told to the listener, which would publish it back: " + transitions);
+        assertFalse(breaker.ejectFor(Duration.ofSeconds(2)), "a shorter ejection never shortens a longer one");
+        ticker.advance(Duration.ofSeconds(4));
+        assertTrue(breaker.tryAcquire(), "the probe goes out when the shared ejection ends");
+        breaker.onSuccess();
+        assertEquals(State.CLOSED, breaker.state());
+        assertEquals(0, breaker.consecutiveEjections());
+    }
+
+    @Test
+    void aDisabledBreakerIgnoresSharedEjections() {
+        CircuitBreaker off = CircuitBreaker.of(0, COOLDOWN, ticker);
+        assertFalse(off.ejectFor(Duration.ofSeconds(4)));
+        assertTrue(off.tryAcquire());
+    }
 }

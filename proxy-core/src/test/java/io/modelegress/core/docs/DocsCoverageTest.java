@@ -242,6 +242,12 @@ class DocsCoverageTest {
                 if (!doc.contains("`" + block + "." + k)) missing.add(block + "." + k);
             });
         }
+        ref.getConfig("cluster").entrySet().forEach(e -> {
+            if (!doc.contains("`cluster." + e.getKey() + "`")) missing.add("cluster." + e.getKey());
+        });
+        ref.getConfig("upstream_defaults.limits").root().keySet().forEach(k -> {
+            if (!doc.contains("`limits." + k + "`")) missing.add("limits." + k);
+        });
         ref.getConfig("timeouts").root().keySet().forEach(k -> check(doc, k, missing));
         ref.getConfig("upstream_defaults").root().keySet().forEach(k -> check(doc, k, missing));
         ref.getConfig("route_defaults").root().keySet().forEach(k -> check(doc, k, missing));

@@ -41,7 +41,9 @@ public final class EgressMetrics {
             Map.entry("egress.buffered.request.bytes", "Request body bytes held now, against server.max_buffered_bytes"),
             Map.entry("egress.connections.open", "Open connections now, by listener: agent or admin"),
             Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),
-            Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"));
+            Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"),
+            Map.entry("egress.cluster.redis.up", "1 while the fleet's Redis (cluster.redis.url) answers, else 0: shared limits then pace locally"),
+            Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -157,6 +159,11 @@ public final class EgressMetrics {
     /** A /debug/doctor call that started a run ({@code "started"}) or joined one under way ({@code "shared"}). */
     public void doctorCall(String run) {
         counter("egress.doctor.calls", "run", run).increment();
+    }
+
+    /** A request of a shared-scope upstream paced locally: the fleet's Redis was down or slow. */
+    public void clusterFallback(String upstream) {
+        counter("egress.cluster.fallback", "upstream", upstream).increment();
     }
 
     public void configReload(String result) {

@@ -41,6 +41,8 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         accessLogger.setAdditive(false);
         accessLogger.addAppender(access);
         ctx.getLogger("io.netty").setLevel(Level.WARN);
+        // Lettuce warns on every reconnect attempt; RedisFleet logs each change of the link's state once instead.
+        ctx.getLogger("io.lettuce").setLevel(Level.ERROR);
         Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(System.getenv("MODEL_EGRESS_LOG_LEVEL"), Level.INFO));
         root.addAppender(stderr);

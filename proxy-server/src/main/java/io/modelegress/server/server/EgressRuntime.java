@@ -3,7 +3,10 @@ package io.modelegress.server.server;
 import io.modelegress.core.config.EgressConfig;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.UpstreamSettings;
+import io.modelegress.core.ratelimit.FleetBudget;
+import io.modelegress.core.ratelimit.RateLimits;
 import io.modelegress.core.retry.RetryPolicy;
+import io.modelegress.server.cluster.RedisFleet;
 import io.modelegress.server.upstream.UpstreamState;
 import io.modelegress.core.route.Router;
 import io.modelegress.core.time.Ticker;
@@ -43,7 +46,15 @@ public final class EgressRuntime {
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
                          io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies) throws Exception {
-        this(config, env, transport, metrics, ticker, timers, upstreamChannels, bodies, null, null);
+        this(config, env, transport, metrics, ticker, timers, upstreamChannels, bodies, null, null, null);
+    }
+
+    /** {@code fleet}: the process's link to the fleet's Redis (null without {@code cluster.redis.url}). */
+    public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
+                         Ticker ticker, io.netty.channel.EventLoopGroup timers,
+                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies,
+                         RedisFleet fleet) throws Exception {
+        this(config, env, transport, metrics, ticker, timers, upstreamChannels, bodies, fleet, null, null);
     }
 
     /**
@@ -52,8 +63,8 @@ public final class EgressRuntime {
      */
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
-                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies, Connector connector,
-                         ExchangeEvents observer) throws Exception {
+                         io.netty.channel.group.ChannelGroup upstreamChannels, BodyBudget bodies, RedisFleet fleet,
+                         Connector connector, ExchangeEvents observer) throws Exception {
         this.bodies = bodies;
         ExchangeEvents recorded = ExchangeEvents.of(new MetricsEvents(metrics), AccessLog.EVENTS);
         this.events = observer == null ? recorded : ExchangeEvents.of(recorded, observer);
@@ -71,8 +82,19 @@ public final class EgressRuntime {
         metrics.bindPool(pool, config.upstreams().keySet());
         for (UpstreamSettings u : config.upstreams().values()) {
             var loop = timers.next();
-            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics,
-                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS)));
+            var l = u.limits();
+            FleetBudget shared = fleet == null || !l.shared() ? null : fleet.budget(u.name(), new RateLimits(
+                    l.maxConcurrent(), l.requestsPerMinute(), l.tokensPerMinute(), l.maxQueue(), l.maxQueueWait()));
+            boolean shareEjections = fleet != null && config.cluster().shareEjections();
+            UpstreamState state = new UpstreamState(u, config.retry(), ticker, metrics,
+                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), shared,
+                    shareEjections ? millis -> fleet.publishEjection(u.name(), millis) : null);
+            if (shareEjections) {
+                fleet.onEject(u.name(), nanos -> {
+                    if (state.breaker.ejectFor(java.time.Duration.ofNanos(nanos))) metrics.breakerTransition(u.name(), "open");
+                });
+            }
+            upstreams.put(u.name(), state);
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }

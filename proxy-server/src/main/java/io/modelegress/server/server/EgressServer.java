@@ -53,6 +53,8 @@ public final class EgressServer implements AutoCloseable {
     private Channel agentChannel;
     private Channel adminChannel;
     private ConfigReloader reloader;
+    /** The link to the fleet's Redis, for the process's life: a reload keeps it (changing it needs a restart). */
+    private final io.modelegress.server.cluster.RedisFleet fleet;
     private volatile boolean ready;
     private boolean stopped;
 
@@ -67,9 +69,12 @@ public final class EgressServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
+        this.fleet = config.cluster().enabled()
+                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next()) : null;
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
+            if (fleet != null) fleet.close();
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
@@ -77,7 +82,12 @@ public final class EgressServer implements AutoCloseable {
     }
 
     private EgressRuntime newRuntime(EgressConfig config) throws Exception {
-        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies);
+        if (fleet != null && !config.cluster().equals(fleet.settings())) {
+            LOG.warn("cluster settings changed in the new config: they apply after a restart (the running link stays)");
+        } else if (fleet == null && config.cluster().enabled()) {
+            LOG.warn("cluster.redis.url was set by a reload: shared limits apply after a restart; until then they are local");
+        }
+        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies, fleet);
     }
 
     /** Binds both ports; a port that cannot be bound is a {@link ListenFailedException} and nothing is left running. */
@@ -162,6 +172,9 @@ public final class EgressServer implements AutoCloseable {
 
     public EgressMetrics metrics() { return metrics; }
 
+    /** The link to the fleet's Redis, or null without {@code cluster.redis.url}. */
+    public io.modelegress.server.cluster.RedisFleet fleet() { return fleet; }
+
     public InetSocketAddress agentAddress() { return (InetSocketAddress) agentChannel.localAddress(); }
 
     public InetSocketAddress adminAddress() { return (InetSocketAddress) adminChannel.localAddress(); }
@@ -205,6 +218,7 @@ public final class EgressServer implements AutoCloseable {
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
+        if (fleet != null) fleet.close();
         LOG.info("stopped");
     }
 

@@ -72,7 +72,7 @@ final class ExchangeHarness implements AutoCloseable {
         };
         EgressConfig cfg = ConfigLoader.parse(yaml, "harness.yaml", Map.<String, String>of()::get);
         rt = new EgressRuntime(cfg, Map.of(), Transport.best(), new EgressMetrics(), clock, down.eventLoop(),
-                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), bodies, this::open, recorder());
+                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), bodies, null, this::open, recorder());
     }
 
     /** The connector: a new EmbeddedChannel per connection, opened at once, held open, or refused. */

@@ -1,0 +1,119 @@
+package io.modelegress.server.cluster;
+
+import io.lettuce.core.ScriptOutputType;
+import io.modelegress.core.ratelimit.FleetAnswer;
+import io.modelegress.core.ratelimit.FleetBudget;
+import io.modelegress.core.ratelimit.RateLimits;
+import io.modelegress.core.ratelimit.TokenBucket;
+import io.modelegress.core.ratelimit.TokenCount;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+
+/**
+ * One upstream's shared budgets in Redis: {@code requests_per_minute} and {@code tokens_per_minute} as GCRA
+ * schedules, {@code max_concurrent} as leases, the 429 pause as a key with a TTL. One script, one round trip, per
+ * request; the answer never fails: a Redis error or timeout is {@link FleetAnswer#UNAVAILABLE}.
+ */
+final class RedisBudget implements FleetBudget {
+    private static final double MICROS_PER_MINUTE = 60_000_000d;
+    private static final String[] LIMIT_NAMES = {"none", "requests_per_minute", "tokens_per_minute", "the upstream's 429 pause", "max_concurrent"};
+
+    private final RedisFleet fleet;
+    private final String upstream;
+    private final RateLimits limits;
+    private final String[] reserveKeys;
+    private final String[] finishKeys;
+    private final String[] pauseKeys;
+    private final String requestIncrement;
+    private final String requestBurst;
+    private final double tokenIncrement;
+    private final String tokenBurst;
+
+    RedisBudget(RedisFleet fleet, String upstream, RateLimits limits) {
+        this.fleet = fleet;
+        this.upstream = upstream;
+        this.limits = limits;
+        String req = fleet.key(upstream, "req");
+        String tok = fleet.key(upstream, "tok");
+        String pause = fleet.key(upstream, "pause");
+        String leases = fleet.key(upstream, "leases");
+        this.reserveKeys = new String[] {req, tok, pause, leases};
+        this.finishKeys = new String[] {tok, leases};
+        this.pauseKeys = new String[] {pause};
+        double reqInc = limits.requestsPerMinute() == 0 ? 0 : MICROS_PER_MINUTE / limits.requestsPerMinute();
+        this.requestIncrement = num(reqInc);
+        this.requestBurst = num(reqInc * burst(limits.requestsPerMinute()));
+        this.tokenIncrement = limits.tokensPerMinute() == 0 ? 0 : MICROS_PER_MINUTE / limits.tokensPerMinute();
+        this.tokenBurst = num(tokenIncrement * burst(limits.tokensPerMinute()));
+    }
+
+    /** The local bucket's burst ({@link TokenBucket#paced}): the fleet's starts are as smooth as one replica's. */
+    private static long burst(long perMinute) {
+        return perMinute == 0 ? 0 : Math.max(1, perMinute * TokenBucket.PACING_WINDOW.toMillis() / 60_000);
+    }
+
+    @Override
+    public CompletionStage<FleetAnswer> reserve(TokenCount estimate, long maxWaitNanos) {
+        if (!fleet.isUp()) return unavailable();
+        long lease = limits.maxConcurrent() > 0 ? fleet.newLease(reserveKeys[3]) : 0;
+        return fleet.run(FleetScripts.RESERVE, ScriptOutputType.MULTI, reserveKeys,
+                requestIncrement, requestBurst, num(tokenIncrement), tokenBurst, Long.toString(estimate.total()),
+                Long.toString(TimeUnit.NANOSECONDS.toMicros(maxWaitNanos)), Integer.toString(limits.maxConcurrent()),
+                fleet.leaseMember(lease), Long.toString(fleet.settings().leaseTtl().toMillis()))
+                .handle((v, e) -> {
+                    if (e != null) {
+                        if (lease != 0) fleet.dropLease(lease);
+                        fleet.fallback(upstream);
+                        return FleetAnswer.UNAVAILABLE;
+                    }
+                    List<?> r = (List<?>) v;
+                    long status = (Long) r.get(0);
+                    long waitNanos = TimeUnit.MICROSECONDS.toNanos((Long) r.get(1));
+                    int which = (int) (long) (Long) r.get(2);
+                    if (status == 1) {
+                        if (which != 4 && lease != 0) fleet.dropLease(lease);
+                        return new FleetAnswer.Start(waitNanos, which == 4 ? lease : 0);
+                    }
+                    if (lease != 0) fleet.dropLease(lease);
+                    if (status == 2) return new FleetAnswer.Busy(Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(waitNanos,
+                            TimeUnit.MILLISECONDS.toNanos(25))));
+                    String limit = LIMIT_NAMES[Math.min(which, LIMIT_NAMES.length - 1)];
+                    if (which == 1) limit += ": " + limits.requestsPerMinute();
+                    if (which == 2) limit += ": " + limits.tokensPerMinute();
+                    return new FleetAnswer.Refused(waitNanos, limit);
+                });
+    }
+
+    private CompletionStage<FleetAnswer> unavailable() {
+        fleet.fallback(upstream);
+        return CompletableFuture.completedFuture(FleetAnswer.UNAVAILABLE);
+    }
+
+    @Override
+    public void finish(long leaseId, long tokensBack) {
+        String member = fleet.leaseMember(leaseId);
+        if (leaseId != 0) fleet.dropLease(leaseId);
+        if (member.isEmpty() && (tokenIncrement == 0 || tokensBack == 0)) return;
+        fleet.run(FleetScripts.FINISH, ScriptOutputType.INTEGER, finishKeys, num(tokenIncrement),
+                Long.toString(tokensBack), member);
+    }
+
+    @Override
+    public void pause(long nanos) {
+        fleet.run(FleetScripts.PAUSE, ScriptOutputType.INTEGER, pauseKeys,
+                Long.toString(TimeUnit.NANOSECONDS.toMicros(nanos)), fleet.channel(), fleet.pauseMessageHead(upstream));
+    }
+
+    @Override
+    public int replicas() { return fleet.replicas(); }
+
+    @Override
+    public void onRemotePause(LongConsumer pauseForNanos) { fleet.onPause(upstream, pauseForNanos); }
+
+    private static String num(double v) {
+        return String.format(java.util.Locale.ROOT, "%.3f", v);
+    }
+}
