@@ -1,6 +1,6 @@
 package io.modelegress.server.admin;
 
-import io.modelegress.server.server.EgressRuntime;
+import io.modelegress.server.runtime.EgressRuntime;
 import io.modelegress.server.admin.AdminHandler;
 import java.util.LinkedHashMap;
 import java.util.List;

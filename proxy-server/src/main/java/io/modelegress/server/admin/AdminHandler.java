@@ -3,7 +3,7 @@ package io.modelegress.server.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.modelegress.core.config.ConfigView;
-import io.modelegress.server.server.EgressRuntime;
+import io.modelegress.server.runtime.EgressRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

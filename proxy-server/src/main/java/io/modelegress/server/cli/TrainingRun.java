@@ -1,6 +1,6 @@
 package io.modelegress.server.cli;
 
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.ops.Warmup;
 import io.modelegress.core.config.ConfigLoader;

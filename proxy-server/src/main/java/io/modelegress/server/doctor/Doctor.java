@@ -12,7 +12,7 @@ import io.modelegress.core.time.Ticker;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.doctor.DoctorReport.Status;
 import io.modelegress.server.doctor.DoctorReport.UpstreamCheck;
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.modelegress.server.upstream.Dns;
 import io.modelegress.server.upstream.ProxyHop;
 import io.modelegress.server.upstream.ProxyPlanner;

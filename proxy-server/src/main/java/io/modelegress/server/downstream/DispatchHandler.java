@@ -11,7 +11,7 @@ import io.modelegress.server.http.RequestContext;
 import io.modelegress.core.timeout.RequestDeadlines;
 import io.modelegress.server.events.RequestOutcome;
 import io.modelegress.server.ops.Drain;
-import io.modelegress.server.server.EgressRuntime;
+import io.modelegress.server.runtime.EgressRuntime;
 import io.modelegress.server.upstream.Exchange;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelFutureListener;

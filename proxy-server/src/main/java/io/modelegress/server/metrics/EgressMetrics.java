@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.modelegress.server.upstream.ConnectionPool;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -173,15 +172,6 @@ public final class EgressMetrics {
     public void bytes(String direction, long n) {
         DistributionSummary.builder("egress.body.bytes").description(help("egress.body.bytes")).tag("direction", direction)
                 .register(registry).record(n);
-    }
-
-    public void bindPool(ConnectionPool pool, Iterable<String> upstreams) {
-        for (String u : upstreams) {
-            ConnectionPool.Counts c = pool.counts(u);
-            gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
-            gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
-            gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
-        }
     }
 
     private Counter counter(String name, String... tags) {

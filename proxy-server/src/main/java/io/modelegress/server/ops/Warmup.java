@@ -1,6 +1,6 @@
 package io.modelegress.server.ops;
 
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.modelegress.server.upstream.TlsContexts;
 
 /**

@@ -1,11 +1,12 @@
 package io.modelegress.server.pipeline;
 
+import io.modelegress.server.http.HandlerNames;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.server.downstream.DispatchHandler;
 import io.modelegress.server.downstream.DownstreamGuard;
 import io.modelegress.server.downstream.RequestBodyAggregator;
 import io.modelegress.server.ops.Drain;
-import io.modelegress.server.server.EgressRuntime;
+import io.modelegress.server.runtime.EgressRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -35,7 +36,7 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         DownstreamGuard guard = new DownstreamGuard(s, rt.router());
         p.addLast(HandlerNames.FIRST_BYTE, guard.firstByteWatch());
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
-        p.addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast(HandlerNames.IDLE, new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(HandlerNames.GUARD, guard);
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));
         p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime, drain));

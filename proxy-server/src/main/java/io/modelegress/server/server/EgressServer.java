@@ -1,5 +1,7 @@
 package io.modelegress.server.server;
 
+import io.modelegress.server.runtime.Transport;
+import io.modelegress.server.runtime.EgressRuntime;
 import io.modelegress.server.ops.Drain;
 import io.modelegress.server.ops.ConfigReloader;
 import io.modelegress.server.admin.AdminEndpoints;

@@ -1,7 +1,7 @@
 package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.PoolSettings;
-import io.modelegress.server.pipeline.HandlerNames;
+import io.modelegress.server.http.HandlerNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one that died while idle is dropped, and the caller replaces a reused one that fails before any response byte.
  */
 public final class ConnectionPool {
-    private static final String IDLE = "pool-idle";
+    private static final String IDLE = HandlerNames.POOL_IDLE;
 
     private final Connector connector;
     /** Every upstream connection, pooled or leased, so a stop can close them all (closed ones drop out by themselves). */

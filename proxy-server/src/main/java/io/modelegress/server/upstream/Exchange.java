@@ -14,7 +14,6 @@ import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.events.RequestOutcome;
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.server.http.RequestContext;
-import io.modelegress.server.server.EgressRuntime;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -31,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * the downstream channel's event loop; the upstream channels live on the same loop, so nothing needs locking.
  */
 public final class Exchange implements UpstreamAttempt.Listener {
-    private final EgressRuntime rt;
+    private final ExchangeContext rt;
     private final ChannelHandlerContext down;
     private final FullHttpRequest request;
     private final RequestContext rc;
@@ -51,7 +50,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
     private boolean freshNext;
     private boolean finished;
 
-    public Exchange(EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
+    public Exchange(ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
         this.rt = rt;
         this.down = down;

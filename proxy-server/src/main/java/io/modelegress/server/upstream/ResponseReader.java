@@ -14,7 +14,6 @@ import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.http.RequestContext;
-import io.modelegress.server.server.EgressRuntime;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -40,8 +39,8 @@ import java.util.ArrayDeque;
 final class ResponseReader {
     static final int MAX_HELD_ERROR = 64 * 1024;
 
-    private final UpstreamAttempt attempt;
-    private final EgressRuntime rt;
+    private final AttemptControl attempt;
+    private final ExchangeContext rt;
     private final RequestContext rc;
     private final UpstreamConnector.Target target;
     private final Channel upstream;
@@ -58,7 +57,7 @@ final class ResponseReader {
     private SseScanner scanner;
     private ResponseUsage usage;
 
-    ResponseReader(UpstreamAttempt attempt, EgressRuntime rt, ChannelHandlerContext down, RequestContext rc,
+    ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
         this.attempt = attempt;
         this.rt = rt;

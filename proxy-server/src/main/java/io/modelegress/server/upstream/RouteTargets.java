@@ -6,7 +6,6 @@ import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.time.Durations;
-import io.modelegress.server.server.EgressRuntime;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,7 +14,7 @@ final class RouteTargets {
     private RouteTargets() {}
 
     /** The first entry from {@code from} whose breaker admits an attempt (taking a half-open probe slot), or -1. */
-    static int acquireFrom(EgressRuntime rt, RouteSettings route, int from) {
+    static int acquireFrom(ExchangeContext rt, RouteSettings route, int from) {
         List<RouteTarget> targets = route.upstreams();
         for (int i = from; i < targets.size(); i++) {
             if (rt.upstream(targets.get(i).upstream()).breaker.tryAcquire()) return i;
@@ -24,7 +23,7 @@ final class RouteTargets {
     }
 
     /** Whether an entry from {@code from} on is not ejected (a peek: takes no probe slot). */
-    static boolean anyAdmittedFrom(EgressRuntime rt, RouteSettings route, int from) {
+    static boolean anyAdmittedFrom(ExchangeContext rt, RouteSettings route, int from) {
         List<RouteTarget> targets = route.upstreams();
         for (int i = from; i < targets.size(); i++) {
             if (rt.upstream(targets.get(i).upstream()).breaker.state() != CircuitBreaker.State.OPEN) return true;
@@ -33,7 +32,7 @@ final class RouteTargets {
     }
 
     /** Every upstream of the route is ejected: fail at once, and say when the first one is probed again. */
-    static EgressException unavailable(EgressRuntime rt, RouteSettings route) {
+    static EgressException unavailable(ExchangeContext rt, RouteSettings route) {
         Duration soonest = null;
         StringBuilder states = new StringBuilder();
         for (RouteTarget t : route.upstreams()) {

@@ -13,7 +13,6 @@ import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.http.RequestContext;
-import io.modelegress.server.server.EgressRuntime;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -35,7 +34,7 @@ import java.util.function.Function;
  * </pre>
  * A failure before COMMITTED leaves the exchange free to retry; after it, the exchange can only end the stream.
  */
-final class UpstreamAttempt {
+final class UpstreamAttempt implements AttemptControl {
     enum State { ADMITTING, CONNECTING, SENT, HEADERS, COMMITTED, DONE, FAILED }
 
     /** What an attempt tells its exchange. Called on the exchange's event loop, never after the attempt is over. */
@@ -61,7 +60,7 @@ final class UpstreamAttempt {
     }
 
     private final Listener listener;
-    private final EgressRuntime rt;
+    private final ExchangeContext rt;
     private final ChannelHandlerContext down;
     private final FullHttpRequest request;
     private final RequestContext rc;
@@ -80,7 +79,7 @@ final class UpstreamAttempt {
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
 
-    UpstreamAttempt(Listener listener, EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request,
+    UpstreamAttempt(Listener listener, ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request,
                     RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
                     boolean carriesRetryPermit, Function<UpstreamState, TokenCount> estimate, boolean keepAlive,
                     boolean freshConnection) {
@@ -102,11 +101,13 @@ final class UpstreamAttempt {
 
     State state() { return state; }
 
-    boolean isOver() { return state == State.DONE || state == State.FAILED; }
+    @Override
+    public boolean isOver() { return state == State.DONE || state == State.FAILED; }
 
     boolean committed() { return state == State.COMMITTED || reader != null && reader.committed(); }
 
-    UpstreamState upstreamState() { return upstream; }
+    @Override
+    public UpstreamState upstreamState() { return upstream; }
 
     /** The stream's shape so far (for an error event in its format), or null when the answer is not a stream. */
     StreamCompletion streamShape() { return reader == null ? null : reader.streamShape(); }
@@ -199,23 +200,27 @@ final class UpstreamAttempt {
     }
 
     /** Arms the attempt's phase timer (response headers, first token or stream idle), replacing the one before. */
-    void phase(Deadline.Limit limit, Runnable onFire) {
+    @Override
+    public void phase(Deadline.Limit limit, Runnable onFire) {
         timers.phase(limit, () -> {
             if (!isOver()) onFire.run();
         });
     }
 
-    void cancelPhase() { timers.cancelPhase(); }
+    @Override
+    public void cancelPhase() { timers.cancelPhase(); }
 
     /** The response head arrived. */
-    void onHead(int status) {
+    @Override
+    public void onHead(int status) {
         cancelPhase();
         state = State.HEADERS;
         events.responseHeaders(rc, settings.name(), status);
     }
 
     /** The first byte goes to the agent now. */
-    void commit() {
+    @Override
+    public void commit() {
         state = State.COMMITTED;
         rc.committed = true;
         events.firstByte(rc, settings.name());
@@ -226,7 +231,8 @@ final class UpstreamAttempt {
      * An error answer or an in-band error, read whole: the books close with it, and the exchange decides. True when
      * it retries: then this attempt is over and its connection is pooled ({@code reusable}) or closed.
      */
-    boolean judge(AttemptOutcome answer, boolean reusable) {
+    @Override
+    public boolean judge(AttemptOutcome answer, boolean reusable) {
         endBooks(answer);
         events.attemptEnd(rc, settings.name(), answer.metricTag());
         if (!listener.retriesInstead(this, answer)) return false;
@@ -237,7 +243,8 @@ final class UpstreamAttempt {
     }
 
     /** The last byte went to the agent. */
-    void complete(boolean reusable) {
+    @Override
+    public void complete(boolean reusable) {
         cancelPhase();
         if (books.isOpen()) {
             events.attemptEnd(rc, settings.name(), "ok");
@@ -249,7 +256,8 @@ final class UpstreamAttempt {
     }
 
     /** Every failure of the attempt comes here: the exchange retries it, or ends with it once committed. */
-    void fail(EgressException e) {
+    @Override
+    public void fail(EgressException e) {
         if (isOver()) return;
         cancelPhase();
         if (committed()) {
@@ -267,7 +275,8 @@ final class UpstreamAttempt {
     }
 
     /** The connection broke (write failed, closed, or reset). Before any response byte a stale pooled one is replayed. */
-    void broken(Throwable cause) {
+    @Override
+    public void broken(Throwable cause) {
         if (isOver()) return;
         boolean beforeResponse = reader == null || !reader.sawHead();
         EgressException e = new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + settings.name() + "\" closed the connection "
@@ -288,7 +297,8 @@ final class UpstreamAttempt {
     }
 
     /** The answer broke HTTP/1.1 framing (a malformed head or chunk, an unsolicited 101): the connection is closed. */
-    void protocolError(String what) {
+    @Override
+    public void protocolError(String what) {
         fail(new EgressException(ErrorCode.UPSTREAM_PROTOCOL_ERROR, "upstream \"" + settings.name() + "\" " + what));
     }
 

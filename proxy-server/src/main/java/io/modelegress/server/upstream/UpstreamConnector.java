@@ -3,7 +3,7 @@ package io.modelegress.server.upstream;
 import io.modelegress.core.config.Timeouts;
 import io.modelegress.core.config.UpstreamSettings;
 import io.modelegress.core.timeout.Deadline;
-import io.modelegress.server.pipeline.HandlerNames;
+import io.modelegress.server.http.HandlerNames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

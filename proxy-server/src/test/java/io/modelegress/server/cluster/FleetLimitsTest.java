@@ -194,7 +194,8 @@ class FleetLimitsTest {
         during(Duration.ofSeconds(5));
         long back = arrivalsBetween(from, System.nanoTime());
         Map<Integer, Integer> statuses = load.finish();
-        assertTrue(back >= 45 && back <= 55, back + " requests in 5 s once Redis was back (expected 50)");
+        // A 5 s window right after a restart: Redis starts with an empty schedule, so allow a burst's worth either way.
+        assertTrue(back >= 40 && back <= 65, back + " requests in 5 s once Redis was back (expected about 50)");
         assertEquals(Map.of(200, statuses.get(200)), statuses, "no request failed because of Redis: " + statuses);
         assertTrue(Http.get(fleet.get(0).adminUrl() + "/metrics").body().contains("egress_cluster_redis_up 1.0"));
     }

@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.runtime;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;

@@ -1,4 +1,4 @@
-package io.modelegress.server.pipeline;
+package io.modelegress.server.http;
 
 /** Pipeline handler names, so handlers can be found, replaced and removed by name. */
 public final class HandlerNames {
@@ -8,6 +8,8 @@ public final class HandlerNames {
     /** Before the codec: starts the request-read clock at a request's first byte (part of the guard). */
     public static final String FIRST_BYTE = "first-byte";
     public static final String HTTP_CODEC = "http-codec";
+    /** Closes an agent connection with nothing in flight after server.idle_timeout. */
+    public static final String IDLE = "idle";
     public static final String GUARD = "downstream-guard";
     public static final String BODY = "request-body";
     public static final String DISPATCH = "dispatch";
@@ -19,4 +21,6 @@ public final class HandlerNames {
     public static final String CLIENT_CODEC = "client-codec";
     /** Last: keeps the pool's books and hands each response message to the leasing exchange's relay. */
     public static final String POOL_WATCH = "pool-watch";
+    /** Closes a pooled connection idle for pool.idle_timeout. */
+    public static final String POOL_IDLE = "pool-idle";
 }

@@ -1,4 +1,4 @@
-package io.modelegress.server.server;
+package io.modelegress.server.runtime;
 
 import io.modelegress.core.config.EgressConfig;
 import io.modelegress.core.config.RouteSettings;
@@ -16,6 +16,7 @@ import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.metrics.MetricsEvents;
 import io.modelegress.server.upstream.ConnectionPool;
+import io.modelegress.server.upstream.ExchangeContext;
 import io.modelegress.server.upstream.Connector;
 import io.modelegress.server.upstream.Dns;
 import io.modelegress.server.upstream.ProxyHop;
@@ -28,7 +29,7 @@ import java.util.Map;
  * Everything a request needs that outlives it, for one config generation: the config, the router, proxy planning,
  * the connection pool and the metrics. Immutable apart from the pool's and meters' own thread-safe state.
  */
-public final class EgressRuntime {
+public final class EgressRuntime implements ExchangeContext {
     private final EgressConfig config;
     private final Router router;
     private final ProxyPlanner proxies;
@@ -79,7 +80,12 @@ public final class EgressRuntime {
                 : new UpstreamConnector(transport.socketChannel(), dns, TlsContexts.client(config.tls().caBundle())), upstreamChannels);
         this.metrics = metrics;
         this.ticker = ticker;
-        metrics.bindPool(pool, config.upstreams().keySet());
+        for (String u : config.upstreams().keySet()) {
+            ConnectionPool.Counts c = pool.counts(u);
+            metrics.gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
+            metrics.gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
+            metrics.gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
+        }
         for (UpstreamSettings u : config.upstreams().values()) {
             var loop = timers.next();
             var l = u.limits();
@@ -99,24 +105,31 @@ public final class EgressRuntime {
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
 
+    @Override
     public UpstreamState upstream(String name) { return upstreams.get(name); }
 
+    @Override
     public RetryPolicy policy(RouteSettings route) { return policies.get(route.name()); }
 
+    @Override
     public EgressConfig config() { return config; }
 
     public Router router() { return router; }
 
+    @Override
     public ConnectionPool pool() { return pool; }
 
     public EgressMetrics metrics() { return metrics; }
 
     /** Every step of every request, to the metrics and the access log. */
+    @Override
     public ExchangeEvents events() { return events; }
 
     /** The process-wide budget for buffered request bodies (shared by every config generation). */
+    @Override
     public BodyBudget bodies() { return bodies; }
 
+    @Override
     public Ticker ticker() { return ticker; }
 
     public Transport transport() { return transport; }
@@ -126,6 +139,7 @@ public final class EgressRuntime {
 
     public ProxyPlanner proxies() { return proxies; }
 
+    @Override
     public ProxyHop proxyFor(UpstreamSettings u) { return proxies.hopFor(u); }
 
     public void close() { dns.close(); }
