@@ -86,9 +86,9 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** Starts an attempt on the route's upstream at {@code targetIndex}, or the next one its breaker admits. */
     private void next() {
         if (finished) return;
-        targetIndex = RouteTargets.acquireFrom(rt, rc.route, targetIndex);
+        targetIndex = RouteTargets.acquireFrom(rt, rc, request, targetIndex);
         if (targetIndex < 0) {
-            fail(RouteTargets.unavailable(rt, rc.route));
+            fail(RouteTargets.unavailable(rt, rc, request));
             return;
         }
         RouteTarget target = rc.route.upstreams().get(targetIndex);
@@ -149,7 +149,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** Asks the policy what follows {@code outcome}, and schedules the next attempt when it says to retry. */
     private RetryDecision decide(UpstreamAttempt a, AttemptOutcome outcome) {
         UpstreamState state = a.upstreamState();
-        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc.route, targetIndex + 1);
+        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
         RetryDecision d = policy.decide(outcome, rc.attempts, hasNext, rc.deadline.remainingNanos(),
                 state.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {
