@@ -15,6 +15,7 @@ import io.modelegress.server.metrics.MetricsEvents;
 import io.modelegress.server.upstream.ConnectionPool;
 import io.modelegress.server.upstream.Connector;
 import io.modelegress.server.upstream.Dns;
+import io.modelegress.server.upstream.HealthChecks;
 import io.modelegress.server.upstream.ProxyHop;
 import io.modelegress.server.upstream.ProxyPlanner;
 import io.modelegress.server.upstream.TlsContexts;
@@ -39,6 +40,7 @@ public final class EgressRuntime {
     private final io.netty.channel.EventLoopGroup timers;
     private final Map<String, UpstreamState> upstreams = new java.util.HashMap<>();
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
+    private final HealthChecks health;
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
@@ -69,15 +71,24 @@ public final class EgressRuntime {
         this.metrics = metrics;
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());
+        this.health = new HealthChecks(config, pool, proxies::hopFor, ticker, metrics);
         for (UpstreamSettings u : config.upstreams().values()) {
             var loop = timers.next();
-            upstreams.put(u.name(), new UpstreamState(u, config.retry(), ticker, metrics,
-                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS)));
+            UpstreamState state = new UpstreamState(u, config.retry(), ticker, metrics,
+                    (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), health.listenerFor(u));
+            upstreams.put(u.name(), state);
+            health.watch(state, loop);
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
 
     public UpstreamState upstream(String name) { return upstreams.get(name); }
+
+    /** Every upstream's state, by name (for /debug/breakers). */
+    public Map<String, UpstreamState> upstreams() { return java.util.Collections.unmodifiableMap(upstreams); }
+
+    /** The active health checks of this generation. */
+    public HealthChecks health() { return health; }
 
     public RetryPolicy policy(RouteSettings route) { return policies.get(route.name()); }
 
@@ -106,5 +117,11 @@ public final class EgressRuntime {
 
     public ProxyHop proxyFor(UpstreamSettings u) { return proxies.hopFor(u); }
 
-    public void close() { dns.close(); }
+    /** Stops this generation's health checks: at once on reload (the new generation has its own), and at shutdown. */
+    public void stopHealthChecks() { health.close(); }
+
+    public void close() {
+        health.close();
+        dns.close();
+    }
 }
