@@ -73,6 +73,10 @@ class EjectionTest {
         String metrics = Http.get(sidecar.adminUrl() + "/metrics").body();
         assertTrue(metrics.contains("egress_breaker_open{model=\"a\",upstream=\"primary\"} 1.0"), metrics);
         assertTrue(metrics.contains("egress_breaker_open{model=\"\",upstream=\"primary\"} 0.0"), metrics);
+        String breakers = Http.get(sidecar.adminUrl() + "/debug/breakers").body().replaceAll("\\s", "");
+        assertTrue(breakers.contains("{\"upstream\":\"primary\",\"model\":\"a\",\"state\":\"open\",\"reason\":\"status503\",\"since\":\""), breakers);
+        assertTrue(breakers.contains("\"next_probe_by\":\"request\""), breakers);
+        assertTrue(breakers.contains("{\"upstream\":\"primary\",\"model\":null,\"state\":\"closed\""), breakers);
     }
 
     @Test
@@ -90,16 +94,26 @@ class EjectionTest {
             TestUpstream.json(200, "{\"from\":\"primary\"}").answer(ctx, req);
         });
         // Without the health check the ejection lasts the cooldown (10 s, then 20 s, 30 s, ...).
-        start("    breaker: { consecutive_failures: 2, cooldown: 10s }\n"
+        start("    auth: { header: Authorization, value: \"Bearer sk-health\" }\n"
+                + "    breaker: { consecutive_failures: 2, cooldown: 10s }\n"
                 + "    health: { path: /v1/models, interval: 2s, healthy_after: 1 }\n");
         for (int i = 0; i < 3; i++) assertTrue(post("m").body().contains("fallback"));
         // The outage goes on for a few probes; the claim is about the time after recovery.
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> failedProbes.get() >= 2);
+        String breakers = Http.get(sidecar.adminUrl() + "/debug/breakers").body().replaceAll("\\s", "");
+        assertTrue(breakers.contains("\"upstream\":\"primary\",\"model\":null,\"state\":\"open\",\"reason\":\"upstream_reset\""), breakers);
+        assertTrue(breakers.contains("\"next_probe_by\":\"health_check\""), breakers);
         healthy.set(true);
         long recovered = System.nanoTime();
         await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
                 .until(() -> post("m").body().contains("primary"));
         long ms = (System.nanoTime() - recovered) / 1_000_000;
         assertTrue(ms < 3000, "the primary carried traffic " + ms + " ms after recovering");
+        boolean probeCarriedCredential = false;
+        for (TestUpstream.Received r; primary.receivedCount() > 0; ) {
+            r = primary.take();
+            if (r.uri().equals("/v1/models") && "Bearer sk-health".equals(r.header("authorization"))) probeCarriedCredential = true;
+        }
+        assertTrue(probeCarriedCredential, "the health probe carries the upstream's credential");
     }
 }
