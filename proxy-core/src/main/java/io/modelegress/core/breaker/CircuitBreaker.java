@@ -16,8 +16,9 @@ import java.util.Objects;
  *   <li><b>CLOSED</b>: every request passes. A failure (connect-phase failure or 5xx answer) adds to a run of
  *       consecutive failures, any answer below 500 ends the run.</li>
  *   <li><b>OPEN</b>: nothing passes for the cooldown: {@code cooldown × n} for the n-th ejection in a row, at most
- *       {@value #MAX_COOLDOWN_MULTIPLIER}× (Envoy's outlier ejection grows the same way), so a flapping upstream is
- *       probed less and less often.</li>
+ *       {@value #MAX_COOLDOWN_MULTIPLIER}× and at most {@code max_cooldown} (Envoy's outlier ejection grows the same
+ *       way), so a flapping upstream is probed less often, but a recovered one is never left out for long. An active
+ *       health check may end it early ({@link #onHealthy()}).</li>
  *   <li><b>HALF_OPEN</b>: after the cooldown, exactly one request (the probe) passes. Success closes the breaker and
  *       forgets the ejections; failure opens it again with the next, longer cooldown.</li>
  * </ul>
@@ -51,6 +52,7 @@ public final class CircuitBreaker {
 
     private final int failureThreshold;
     private final long cooldownNanos;
+    private final long maxCooldownNanos;
     private final Ticker ticker;
     private final Listener listener;
 
@@ -63,10 +65,14 @@ public final class CircuitBreaker {
     private long currentCooldownNanos;
     private boolean probeInFlight;
     private long probeStartedNanos;
+    // Written under the lock, read by /debug/breakers without it.
+    private volatile String reason;
+    private volatile long openedNanos;
 
-    private CircuitBreaker(int failureThreshold, long cooldownNanos, Ticker ticker, Listener listener) {
+    private CircuitBreaker(int failureThreshold, long cooldownNanos, long maxCooldownNanos, Ticker ticker, Listener listener) {
         this.failureThreshold = failureThreshold;
         this.cooldownNanos = cooldownNanos;
+        this.maxCooldownNanos = maxCooldownNanos;
         this.ticker = ticker;
         this.listener = listener;
     }
@@ -77,20 +83,27 @@ public final class CircuitBreaker {
 
     /** An upstream's {@code breaker} block. */
     public static CircuitBreaker from(BreakerSettings settings, Ticker ticker, Listener listener) {
-        return of(settings.consecutiveFailures(), settings.cooldown(), ticker, listener);
+        return of(settings.consecutiveFailures(), settings.cooldown(), settings.maxCooldown(), ticker, listener);
+    }
+
+    /** As {@link #of(int, Duration, Duration, Ticker, Listener)} with no cap but {@value #MAX_COOLDOWN_MULTIPLIER}× the cooldown. */
+    public static CircuitBreaker of(int consecutiveFailures, Duration cooldown, Ticker ticker, Listener listener) {
+        return of(consecutiveFailures, cooldown, null, ticker, listener);
     }
 
     /**
-     * {@code upstreams.<name>.breaker}: {@code consecutive_failures >= 0} (0 = off), {@code cooldown > 0} when on.
+     * {@code upstreams.<name>.breaker}: {@code consecutive_failures >= 0} (0 = off), {@code cooldown > 0} when on,
+     * {@code max_cooldown >= cooldown} (null: {@value #MAX_COOLDOWN_MULTIPLIER}× the cooldown).
      */
-    public static CircuitBreaker of(int consecutiveFailures, Duration cooldown, Ticker ticker, Listener listener) {
+    public static CircuitBreaker of(int consecutiveFailures, Duration cooldown, Duration maxCooldown, Ticker ticker,
+                                    Listener listener) {
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(listener, "listener");
         if (consecutiveFailures < 0) {
             throw new IllegalArgumentException(
                     "breaker.consecutive_failures: " + consecutiveFailures + " (expected: >= 0, 0 = off)");
         }
-        if (consecutiveFailures == 0) return new CircuitBreaker(0, 0, ticker, listener);
+        if (consecutiveFailures == 0) return new CircuitBreaker(0, 0, 0, ticker, listener);
         Objects.requireNonNull(cooldown, "breaker.cooldown");
         if (cooldown.isNegative() || cooldown.isZero()) {
             throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: > 0)");
@@ -99,7 +112,14 @@ public final class CircuitBreaker {
         if (cooldown.compareTo(Duration.ofDays(365)) > 0) {
             throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: <= 365d)");
         }
-        return new CircuitBreaker(consecutiveFailures, cooldown.toNanos(), ticker, listener);
+        long max = cooldown.toNanos() * MAX_COOLDOWN_MULTIPLIER;
+        if (maxCooldown != null) {
+            if (maxCooldown.compareTo(cooldown) < 0) {
+                throw new IllegalArgumentException("breaker.max_cooldown: " + maxCooldown + " (expected: >= breaker.cooldown " + cooldown + ")");
+            }
+            max = Math.min(max, maxCooldown.toNanos());
+        }
+        return new CircuitBreaker(consecutiveFailures, cooldown.toNanos(), max, ticker, listener);
     }
 
     /** Whether a request may go to this upstream now; see the class comment for the obligation a true brings. */
@@ -148,17 +168,54 @@ public final class CircuitBreaker {
     }
 
     /** The upstream could not be reached or answered 5xx. */
-    public void onFailure() {
+    public void onFailure() { onFailure("failure"); }
+
+    /** A failure; {@code why} (an error code or "status 503", never a secret) is shown by /debug/breakers. */
+    public void onFailure(String why) {
         if (failureThreshold == 0) return;   // off
         State from;
         synchronized (this) {
             from = state;
             if (from == State.OPEN) return;
             if (from == State.CLOSED && ++consecutiveFailures < failureThreshold) return;
+            reason = why;
             open(ticker.nanos());
         }
         listener.onStateChange(from, State.OPEN);
     }
+
+    /**
+     * An active health check passed: the breaker closes at once, without waiting for its cooldown, and forgets its
+     * ejections. False when it was not ejected.
+     */
+    public boolean onHealthy() {
+        State from;
+        synchronized (this) {
+            from = state;
+            if (from == State.CLOSED) return false;
+            state = State.CLOSED;
+            consecutiveFailures = 0;
+            consecutiveEjections = 0;
+            probeInFlight = false;
+        }
+        listener.onStateChange(from, State.CLOSED);
+        return true;
+    }
+
+    /** Whether the breaker is OPEN or HALF_OPEN (not yet closed by a probe), cooldown over or not. */
+    public boolean isEjected() { return state != State.CLOSED; }
+
+    /** Whether the breaker is CLOSED with no failures counted: nothing to remember about it. */
+    public boolean isPristine() { return state == State.CLOSED && consecutiveFailures == 0; }
+
+    /** What ejected it last (shown while ejected). */
+    public String reason() { return reason; }
+
+    /** The ticker time of the last ejection (meaningful while ejected). */
+    public long openedNanos() { return openedNanos; }
+
+    /** The ticker time from which a request may probe it (meaningful while ejected). */
+    public long openUntilNanos() { return openUntilNanos; }
 
     /** The attempt says nothing about the upstream's health (timeout, reset, agent gone); frees a probe slot. */
     public void onIgnored() {
@@ -169,20 +226,26 @@ public final class CircuitBreaker {
     }
 
     /**
-     * Records an attempt's outcome: connect-phase failures and 5xx answers are failures, other answers successes.
-     * Resets and timeouts are neither: a reset is often just an idle keep-alive connection closed under us, and a
-     * slow model is not a dead one; ejecting on either would take healthy upstreams out.
+     * Records an attempt's outcome: connect-phase failures (TLS included), resets and 5xx answers are failures, other
+     * answers successes. Timeouts are neither: a slow model is not a dead one. A reset counts since a stale pooled
+     * connection closed under us is replaced before it becomes an outcome; one on a fresh connection is the upstream's.
+     * {@link Breakers} splits answers about one model off to that model's breaker before they come here.
      */
     public void onOutcome(AttemptOutcome outcome) {
         ErrorCode failure = outcome.failure().orElse(null);
         if (failure != null) {
-            if (failure.isConnectPhase()) onFailure();
+            if (countsAgainstUpstream(failure)) onFailure(failure.code());
             else onIgnored();
         } else if (outcome.status() >= 500) {
-            onFailure();
+            onFailure("status " + outcome.status());
         } else {
             onSuccess();
         }
+    }
+
+    /** Failures that say the upstream itself (not one model) is unreachable: connect phase, TLS, reset. */
+    public static boolean countsAgainstUpstream(ErrorCode failure) {
+        return failure.isConnectPhase() || failure == ErrorCode.UPSTREAM_RESET;
     }
 
     /**
@@ -230,7 +293,8 @@ public final class CircuitBreaker {
     // Caller holds the lock.
     private void open(long now) {
         if (consecutiveEjections < Integer.MAX_VALUE) consecutiveEjections++;
-        currentCooldownNanos = cooldownNanos * Math.min(consecutiveEjections, MAX_COOLDOWN_MULTIPLIER);
+        currentCooldownNanos = Math.min(cooldownNanos * Math.min(consecutiveEjections, MAX_COOLDOWN_MULTIPLIER), maxCooldownNanos);
+        openedNanos = now;
         openUntilNanos = now + currentCooldownNanos;
         consecutiveFailures = 0;
         probeInFlight = false;

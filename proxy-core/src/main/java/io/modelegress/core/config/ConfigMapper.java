@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -243,13 +244,36 @@ final class ConfigMapper {
                 (int) l.integer("requests_per_minute", 0), l.integer("tokens_per_minute", 0),
                 (int) l.integer("max_queue", 0), l.duration("max_queue_wait"), scope(l));
         Section b = s.sub("breaker");
-        BreakerSettings breaker = new BreakerSettings((int) b.integer("consecutive_failures", 0), b.duration("cooldown"));
+        BreakerSettings breaker = new BreakerSettings((int) b.integer("consecutive_failures", 0), b.duration("cooldown"),
+                b.duration("max_cooldown"));
+        if (breaker.consecutiveFailures() > 0 && breaker.maxCooldown().compareTo(breaker.cooldown()) < 0) {
+            b.problem("max_cooldown", breaker.maxCooldown() + " (expected: at least breaker.cooldown, " + breaker.cooldown() + ")");
+        }
         Section p = s.sub("pool");
         PoolSettings pool = new PoolSettings((int) p.integer("max_idle", 0), p.duration("idle_timeout"), p.duration("max_lifetime"));
         String probe = s.string("probe");
         if (probe == null || !probe.startsWith("/")) s.problem("probe", "\"" + probe + "\" (expected: a path starting with /)");
         return new UpstreamSettings(name, url == null ? URI.create("http://invalid.invalid") : url, proxy, auth,
-                limits, breaker, overrides(s.sub("timeouts")), pool, probe);
+                limits, breaker, overrides(s.sub("timeouts")), pool, probe, health(s.sub("health")));
+    }
+
+    private static final java.util.regex.Pattern EXPECTED_STATUS = java.util.regex.Pattern.compile("[1-5](\\d\\d|xx)");
+
+    /** {@code upstreams.<name>.health}: off (HealthSettings.OFF's shape) unless a path is set. */
+    private static HealthSettings health(Section h) {
+        String path = h.string("path");
+        if (path != null && !path.startsWith("/")) h.problem("path", "\"" + path + "\" (expected: a path starting with /, like /v1/models)");
+        String method = h.string("method");
+        if (method == null || !method.matches("[A-Z]+")) h.problem("method", "\"" + method + "\" (expected: an HTTP method like GET or HEAD)");
+        Duration interval = h.duration("interval");
+        if (interval.compareTo(Duration.ofMillis(100)) < 0) h.problem("interval", interval + " (expected: at least 100ms, like 2s)");
+        long after = h.integer("healthy_after", 1);
+        List<String> expected = h.strings("expected_status");
+        if (expected.isEmpty()) h.problem("expected_status", "empty (expected: statuses or classes that pass, like [2xx] or [200, 404])");
+        for (String e : expected) {
+            if (!EXPECTED_STATUS.matcher(e).matches()) h.problem("expected_status", "\"" + e + "\" (expected: an HTTP status like 200 or a class like 2xx)");
+        }
+        return new HealthSettings(path, method == null ? "GET" : method, interval, (int) Math.min(after, 1000), expected);
     }
 
     private static LimitSettings.Scope scope(Section l) {

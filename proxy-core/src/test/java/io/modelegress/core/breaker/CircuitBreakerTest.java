@@ -161,7 +161,7 @@ class CircuitBreakerTest {
                 arguments(status(500), State.OPEN),
                 arguments(status(503), State.OPEN),
                 arguments(status(529), State.OPEN),
-                arguments(failure(ErrorCode.UPSTREAM_RESET), State.CLOSED),
+                arguments(failure(ErrorCode.UPSTREAM_RESET), State.OPEN),
                 arguments(failure(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT), State.CLOSED),
                 arguments(failure(ErrorCode.FIRST_TOKEN_TIMEOUT), State.CLOSED),
                 arguments(status(429), State.CLOSED),
@@ -171,7 +171,7 @@ class CircuitBreakerTest {
 
     @ParameterizedTest(name = "three times {0} -> {1}")
     @MethodSource("outcomes")
-    void onlyConnectFailuresAnd5xxCountAgainstTheUpstream(AttemptOutcome outcome, State expected) {
+    void onlyConnectFailuresResetsAnd5xxCountAgainstTheUpstream(AttemptOutcome outcome, State expected) {
         for (int i = 0; i < 3; i++) {
             assertTrue(breaker.tryAcquire());
             breaker.onOutcome(outcome);
@@ -248,5 +248,55 @@ class CircuitBreakerTest {
         CircuitBreaker off = CircuitBreaker.of(0, COOLDOWN, ticker);
         assertFalse(off.ejectFor(Duration.ofSeconds(4)));
         assertTrue(off.tryAcquire());
+    }
+
+    @ParameterizedTest(name = "cooldown 10s, max_cooldown {0}s: ejection {1} in a row opens for {2}s")
+    @CsvSource({"30, 1, 10", "30, 2, 20", "30, 3, 30", "30, 4, 30", "30, 25, 30", "10, 1, 10", "10, 5, 10",
+            "15, 2, 15", "500, 11, 100"})
+    void maxCooldownCapsTheGrowthOfEjectionsInARow(long maxSeconds, int ejections, long seconds) {
+        CircuitBreaker capped = CircuitBreaker.from(new BreakerSettings(3, COOLDOWN, Duration.ofSeconds(maxSeconds)), ticker,
+                CircuitBreaker.Listener.NONE);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(capped.tryAcquire());
+            capped.onFailure();
+        }
+        for (int n = 2; n <= ejections; n++) {
+            ticker.advance(capped.remainingOpen());
+            assertTrue(capped.tryAcquire());
+            capped.onFailure();
+        }
+        assertEquals(Duration.ofSeconds(seconds), capped.remainingOpen());
+    }
+
+    @Test
+    void maxCooldownBelowTheCooldownIsRefusedNamingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CircuitBreaker.of(3, COOLDOWN, Duration.ofSeconds(5), ticker, CircuitBreaker.Listener.NONE));
+        assertEquals("breaker.max_cooldown: PT5S (expected: >= breaker.cooldown PT10S)", e.getMessage());
+    }
+
+    @Test
+    void aPassingHealthCheckClosesAtOnceWithoutWaitingForTheCooldown() {
+        fail(3);
+        failProbeAfter(COOLDOWN);
+        ticker.advance(Duration.ofSeconds(1));
+        assertTrue(breaker.onHealthy());
+        assertEquals(State.CLOSED, breaker.state());
+        assertEquals(0, breaker.consecutiveEjections());
+        assertTrue(breaker.tryAcquire());
+        assertFalse(breaker.onHealthy());   // nothing to close
+        assertEquals(List.of("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->OPEN", "OPEN->CLOSED"), transitions);
+    }
+
+    @Test
+    void anEjectionRemembersItsReasonAndSince() {
+        fail(2);
+        ticker.advance(Duration.ofSeconds(3));
+        assertTrue(breaker.tryAcquire());
+        breaker.onOutcome(failure(ErrorCode.UPSTREAM_CONNECT_REFUSED));
+        assertTrue(breaker.isEjected());
+        assertEquals("upstream_connect_refused", breaker.reason());
+        assertEquals(ticker.nanos(), breaker.openedNanos());
+        assertEquals(ticker.nanos() + COOLDOWN.toNanos(), breaker.openUntilNanos());
     }
 }

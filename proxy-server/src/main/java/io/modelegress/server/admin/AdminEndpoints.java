@@ -23,6 +23,7 @@ public final class AdminEndpoints {
             if (url == null || url.isEmpty()) throw new IllegalArgumentException("missing ?url= (expected: /debug/proxy?url=https://api.openai.com)");
             return runtime.get().proxies().explain(url.get(0));
         });
+        m.put("/debug/breakers", q -> BreakersView.of(runtime.get()));
         m.put("/debug/doctor", q -> {
             List<String> routeParam = q.parameters().get("route");
             String route = routeParam == null || routeParam.isEmpty() ? null : routeParam.get(0);

@@ -66,7 +66,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 AdminEndpoint e = extra.get(q.path());
                 if (e == null) {
                     resp = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such admin endpoint",
-                            "endpoints", new String[] {"/metrics", "/healthz", "/readyz", "/config", "/debug/proxy?url=", "/debug/doctor"}));
+                            "endpoints", new String[] {"/metrics", "/healthz", "/readyz", "/config", "/debug/proxy?url=", "/debug/doctor", "/debug/breakers"}));
                 } else {
                     Object answer;
                     try {

@@ -33,6 +33,9 @@ public final class RequestContext {
     /** A limit on the wait until the response is committed (the agent SDK's announced timeout), or null. */
     public java.time.Duration headersLimit;
     public String headersLimitSource;
+    /** The body's top-level "model", read at most once and only when a breaker needs it (see RequestModels). */
+    public String bodyModel;
+    public boolean bodyModelRead;
 
     public RequestContext(String requestId, String method, String path, long startNanos) {
         this.requestId = requestId;

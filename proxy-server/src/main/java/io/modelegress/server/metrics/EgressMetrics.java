@@ -27,7 +27,7 @@ public final class EgressMetrics {
             Map.entry("egress.upstream.attempts", "Tries against an upstream, by result: ok or the error code the try ended with"),
             Map.entry("egress.retries", "Attempts after the first, by trigger (fallback: the next upstream of the route)"),
             Map.entry("egress.breaker.transitions", "Circuit breaker state changes of an upstream, by the state entered"),
-            Map.entry("egress.breaker.open", "1 while the upstream is ejected by its circuit breaker, else 0"),
+            Map.entry("egress.breaker.open", "1 while the upstream (model=\"\") or the (upstream, model) pair is ejected by its circuit breaker, else 0"),
             Map.entry("egress.retry.stopped", "Retries not made though the failure was retryable, by reason"),
             Map.entry("egress.downstream.cancelled", "Requests the agent abandoned (closed its connection) before the answer ended"),
             Map.entry("egress.queue.wait", "Time a request waited for the upstream's own limits before it started"),
@@ -42,7 +42,8 @@ public final class EgressMetrics {
             Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),
             Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"),
             Map.entry("egress.cluster.redis.up", "1 while the fleet's Redis (cluster.redis.url) answers, else 0: shared limits then pace locally"),
-            Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"));
+            Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"),
+            Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -129,6 +130,10 @@ public final class EgressMetrics {
 
     public void breakerTransition(String upstream, String to) {
         counter("egress.breaker.transitions", "upstream", upstream, "to", to).increment();
+    }
+
+    public void healthProbe(String upstream, String result) {
+        counter("egress.health.probes", "upstream", upstream, "result", result).increment();
     }
 
     public void retryStopped(String upstream, String reason) {

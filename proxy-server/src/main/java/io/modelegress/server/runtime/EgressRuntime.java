@@ -19,6 +19,7 @@ import io.modelegress.server.upstream.ConnectionPool;
 import io.modelegress.server.upstream.ExchangeContext;
 import io.modelegress.server.upstream.Connector;
 import io.modelegress.server.upstream.Dns;
+import io.modelegress.server.upstream.HealthChecks;
 import io.modelegress.server.upstream.ProxyHop;
 import io.modelegress.server.upstream.ProxyPlanner;
 import io.modelegress.server.upstream.TlsContexts;
@@ -43,6 +44,7 @@ public final class EgressRuntime implements ExchangeContext {
     private final io.netty.channel.EventLoopGroup timers;
     private final Map<String, UpstreamState> upstreams = new java.util.HashMap<>();
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
+    private final HealthChecks health;
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
@@ -86,6 +88,7 @@ public final class EgressRuntime implements ExchangeContext {
             metrics.gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
             metrics.gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
         }
+        this.health = new HealthChecks(config, pool, proxies::hopFor, ticker, metrics);
         for (UpstreamSettings u : config.upstreams().values()) {
             var loop = timers.next();
             var l = u.limits();
@@ -94,19 +97,26 @@ public final class EgressRuntime implements ExchangeContext {
             boolean shareEjections = fleet != null && config.cluster().shareEjections();
             UpstreamState state = new UpstreamState(u, config.retry(), ticker, metrics,
                     (task, delay) -> loop.schedule(task, delay, java.util.concurrent.TimeUnit.NANOSECONDS), shared,
-                    shareEjections ? millis -> fleet.publishEjection(u.name(), millis) : null);
+                    shareEjections ? millis -> fleet.publishEjection(u.name(), millis) : null, health.listenerFor(u));
             if (shareEjections) {
                 fleet.onEject(u.name(), nanos -> {
                     if (state.breaker.ejectFor(java.time.Duration.ofNanos(nanos))) metrics.breakerTransition(u.name(), "open");
                 });
             }
             upstreams.put(u.name(), state);
+            health.watch(state, loop);
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
     }
 
     @Override
     public UpstreamState upstream(String name) { return upstreams.get(name); }
+
+    /** Every upstream's state, by name (for /debug/breakers). */
+    public Map<String, UpstreamState> upstreams() { return java.util.Collections.unmodifiableMap(upstreams); }
+
+    /** The active health checks of this generation. */
+    public HealthChecks health() { return health; }
 
     @Override
     public RetryPolicy policy(RouteSettings route) { return policies.get(route.name()); }
@@ -142,5 +152,11 @@ public final class EgressRuntime implements ExchangeContext {
     @Override
     public ProxyHop proxyFor(UpstreamSettings u) { return proxies.hopFor(u); }
 
-    public void close() { dns.close(); }
+    /** Stops this generation's health checks: at once on reload (the new generation has its own), and at shutdown. */
+    public void stopHealthChecks() { health.close(); }
+
+    public void close() {
+        health.close();
+        dns.close();
+    }
 }

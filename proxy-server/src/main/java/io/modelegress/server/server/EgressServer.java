@@ -161,6 +161,7 @@ public final class EgressServer implements AutoCloseable {
             throw new IllegalStateException(e.getMessage(), e);
         }
         EgressRuntime old = runtime.getAndSet(fresh);
+        old.stopHealthChecks(); // its breakers no longer admit anything: probing them would only load the upstream
         long grace = old.config().server().drainTimeout().toMillis() + old.config().timeouts().request().toMillis();
         workers.next().schedule(old::close, grace, TimeUnit.MILLISECONDS);
     }
@@ -197,6 +198,7 @@ public final class EgressServer implements AutoCloseable {
         stopped = true;
         ready = false;
         drain.begin();
+        runtime.get().stopHealthChecks();
         ServerSettings s = runtime.get().config().server();
         try {
             if (!s.shutdownDelay().isZero()) {

@@ -3,6 +3,7 @@ package io.modelegress.server.upstream;
 import io.modelegress.core.ratelimit.Permit;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
+import java.util.function.Supplier;
 
 /**
  * The books one attempt keeps with the shared state of its upstream: the retry budget's live count (and the retry
@@ -11,12 +12,19 @@ import io.modelegress.core.retry.AttemptOutcome;
 final class AttemptBooks {
     private final UpstreamState upstream;
     private final boolean carriesRetryPermit;
+    private final Supplier<String> model;
     private boolean open;
     private Permit permit;
 
     AttemptBooks(UpstreamState upstream, boolean carriesRetryPermit) {
+        this(upstream, carriesRetryPermit, () -> null);
+    }
+
+    /** {@code model}: the request's model on this upstream, read only when a breaker needs it. */
+    AttemptBooks(UpstreamState upstream, boolean carriesRetryPermit, Supplier<String> model) {
         this.upstream = upstream;
         this.carriesRetryPermit = carriesRetryPermit;
+        this.model = model;
     }
 
     void open() {
@@ -28,7 +36,7 @@ final class AttemptBooks {
 
     void granted(Permit p) { permit = p; }
 
-    /** Limiter permit (with the usage the answer reported), retry budget, breaker ({@code o} null: not counted). */
+    /** Limiter permit (with the usage the answer reported), retry budget, breakers ({@code o} null: not counted). */
     void close(AttemptOutcome o, TokenCount usage) {
         if (permit != null) {
             permit.release(usage);
@@ -38,7 +46,6 @@ final class AttemptBooks {
         open = false;
         upstream.budget.onRequestEnd();
         if (carriesRetryPermit) upstream.budget.onRetryEnd();
-        if (o == null) upstream.breaker.onIgnored();
-        else upstream.breaker.onOutcome(o);
+        upstream.breakers.record(o, model); // an answer about the model to its pair, the rest to the upstream
     }
 }

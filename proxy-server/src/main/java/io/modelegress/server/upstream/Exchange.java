@@ -90,10 +90,10 @@ public final class Exchange implements UpstreamAttempt.Listener {
     private void next() {
         if (finished) return;
         int from = targetIndex;
-        targetIndex = RouteTargets.acquireFrom(rt, rc.route, targetIndex);
+        targetIndex = RouteTargets.acquireFrom(rt, rc, request, targetIndex);
         if (targetIndex != from) attemptsOnTarget = 0;
         if (targetIndex < 0) {
-            fail(RouteTargets.unavailable(rt, rc.route));
+            fail(RouteTargets.unavailable(rt, rc, request));
             return;
         }
         RouteTarget target = rc.route.upstreams().get(targetIndex);
@@ -156,7 +156,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** Asks the policy what follows {@code outcome}, and schedules the next attempt when it says to retry. */
     private RetryDecision decide(UpstreamAttempt a, AttemptOutcome outcome) {
         UpstreamState state = a.upstreamState();
-        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc.route, targetIndex + 1);
+        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
         RetryDecision d = policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
                 state.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {

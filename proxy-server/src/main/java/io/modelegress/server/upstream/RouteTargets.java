@@ -1,48 +1,58 @@
 package io.modelegress.server.upstream;
 
-import io.modelegress.core.breaker.CircuitBreaker;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.time.Durations;
+import io.modelegress.server.http.RequestContext;
+import io.netty.handler.codec.http.FullHttpRequest;
 import java.time.Duration;
 import java.util.List;
 
-/** A route's upstream list as its breakers see it: which entry may take the next attempt, and what to say when none. */
+/**
+ * A route's upstream list as its breakers see it: which entry may take the next attempt, and what to say when none.
+ * An entry is out when its upstream is ejected, or the (upstream, model) pair of the request's model is.
+ */
 final class RouteTargets {
     private RouteTargets() {}
 
-    /** The first entry from {@code from} whose breaker admits an attempt (taking a half-open probe slot), or -1. */
-    static int acquireFrom(ExchangeContext rt, RouteSettings route, int from) {
-        List<RouteTarget> targets = route.upstreams();
+    /** The first entry from {@code from} whose breakers admit the request (taking a half-open probe slot), or -1. */
+    static int acquireFrom(ExchangeContext rt, RequestContext rc, FullHttpRequest request, int from) {
+        List<RouteTarget> targets = rc.route.upstreams();
         for (int i = from; i < targets.size(); i++) {
-            if (rt.upstream(targets.get(i).upstream()).breaker.tryAcquire()) return i;
+            RouteTarget t = targets.get(i);
+            if (rt.upstream(t.upstream()).breakers.tryAcquire(RequestModels.of(request, rc, t))) return i;
         }
         return -1;
     }
 
-    /** Whether an entry from {@code from} on is not ejected (a peek: takes no probe slot). */
-    static boolean anyAdmittedFrom(ExchangeContext rt, RouteSettings route, int from) {
-        List<RouteTarget> targets = route.upstreams();
+    /** Whether an entry from {@code from} on is not ejected for the request (a peek: takes no probe slot). */
+    static boolean anyAdmittedFrom(ExchangeContext rt, RequestContext rc, FullHttpRequest request, int from) {
+        List<RouteTarget> targets = rc.route.upstreams();
         for (int i = from; i < targets.size(); i++) {
-            if (rt.upstream(targets.get(i).upstream()).breaker.state() != CircuitBreaker.State.OPEN) return true;
+            RouteTarget t = targets.get(i);
+            if (rt.upstream(t.upstream()).breakers.admits(RequestModels.of(request, rc, t))) return true;
         }
         return false;
     }
 
-    /** Every upstream of the route is ejected: fail at once, and say when the first one is probed again. */
-    static EgressException unavailable(ExchangeContext rt, RouteSettings route) {
+    /** Every upstream of the route is ejected for the request: fail at once, and say when the first one is probed again. */
+    static EgressException unavailable(ExchangeContext rt, RequestContext rc, FullHttpRequest request) {
+        RouteSettings route = rc.route;
         Duration soonest = null;
         StringBuilder states = new StringBuilder();
         for (RouteTarget t : route.upstreams()) {
-            Duration open = rt.upstream(t.upstream()).breaker.remainingOpen();
+            UpstreamState u = rt.upstream(t.upstream());
+            Duration open = u.breakers.remainingOpen(RequestModels.of(request, rc, t));
             if (soonest == null || open.compareTo(soonest) < 0) soonest = open;
             if (states.length() > 0) states.append(", ");
-            states.append(t.upstream()).append(" (ejected for ").append(Durations.format(open)).append(')');
+            states.append(t.upstream());
+            if (!u.breaker.isEjected() && rc.bodyModel != null) states.append(" for model \"").append(t.model() != null ? t.model() : rc.bodyModel).append('"');
+            states.append(" (ejected for ").append(Durations.format(open)).append(')');
         }
         return new EgressException(ErrorCode.UPSTREAM_UNAVAILABLE, "every upstream of route \"" + route.name()
-                + "\" is ejected by its circuit breaker after repeated failures: " + states,
+                + "\" is ejected by its circuit breaker after repeated failures: " + states + "; see /debug/breakers",
                 soonest == null || soonest.isZero() ? Duration.ofSeconds(1) : soonest, null);
     }
 }

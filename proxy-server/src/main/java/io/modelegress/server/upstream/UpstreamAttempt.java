@@ -94,7 +94,7 @@ final class UpstreamAttempt implements AttemptControl {
         this.upstream = upstream;
         this.timers = timers;
         this.events = rt.events();
-        this.books = new AttemptBooks(upstream, carriesRetryPermit);
+        this.books = new AttemptBooks(upstream, carriesRetryPermit, RequestModels.of(request, rc, target));
         this.estimate = estimate;
         this.keepAlive = keepAlive;
     }

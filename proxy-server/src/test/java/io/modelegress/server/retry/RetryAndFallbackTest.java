@@ -243,7 +243,7 @@ class RetryAndFallbackTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms < 1000, "100 requests took " + ms + "ms");
         String metrics = Http.get(sidecar.adminUrl() + "/metrics").body();
-        assertTrue(metrics.contains("egress_breaker_open{upstream=\"primary\"} 1.0"), metrics);
+        assertTrue(metrics.contains("egress_breaker_open{model=\"\",upstream=\"primary\"} 1.0"), metrics);
     }
 
     private OpenAIClient client;
