@@ -160,7 +160,8 @@ class RateShapingTest {
         assertEquals("true", r.headers().firstValue("x-should-retry").orElseThrow());
         assertTrue(r.headers().firstValue("retry-after").isPresent());
         assertTrue(r.headers().firstValue("retry-after-ms").isPresent());
-        assertTrue(ms < 500, "answered at once, not after waiting: " + ms + "ms");
+        // At once means long before max_queue_wait (10s): generous enough for a loaded CI, far from a wait.
+        assertTrue(ms < 3_000, "answered at once, not after waiting: " + ms + "ms");
         assertTrue(!holder.isDone() && !waiting.isDone());
     }
 }

@@ -241,7 +241,8 @@ class RetryAndFallbackTest {
             assertTrue(retryAfter > 0 && retryAfter <= 30, "retry-after " + retryAfter);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(ms < 1000, "100 requests took " + ms + "ms");
+        // Fast: no connect, no wait for the 30s cooldown; bounded generously for a loaded 2-core CI.
+        assertTrue(ms < 4_000, "100 requests took " + ms + "ms");
         String metrics = Http.get(sidecar.adminUrl() + "/metrics").body();
         assertTrue(metrics.contains("egress_breaker_open{upstream=\"primary\"} 1.0"), metrics);
     }
