@@ -9,21 +9,22 @@ import io.modelegress.server.cli.MainTestAccess;
 import io.modelegress.server.testing.BlackHole;
 import io.modelegress.server.testing.FaultServer;
 import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
-import io.modelegress.server.testing.RawHttp;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,8 +123,8 @@ class DoctorTest {
 
     @Test
     void theAdminPortServesTheSameReport() throws Exception {
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             var r = Http.get(s.adminUrl() + "/debug/doctor");
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("\"ok\" : true"), r.body());
@@ -136,8 +137,8 @@ class DoctorTest {
     void concurrentAdminCallsShareOneRunOnOneThreadAndGetTheSameReport() throws Exception {
         // The upstream holds every probe until the test lets go, so all callers arrive while a run is under way.
         List<Runnable> held = new CopyOnWriteArrayList<>();
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             int callers = 50;
             List<RawHttp> conns = new ArrayList<>();
             try {
@@ -181,8 +182,8 @@ class DoctorTest {
 
     @Test
     void anUnknownRouteOnTheAdminPortIsABadRequestNotARun() throws Exception {
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             var r = Http.get(s.adminUrl() + "/debug/doctor?route=nope");
             assertEquals(400, r.statusCode(), r.body());
             assertTrue(r.body().contains("no route named \\\"nope\\\" (routes: r)"), r.body());
