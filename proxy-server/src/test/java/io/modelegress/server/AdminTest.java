@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -24,10 +25,13 @@ class AdminTest {
     AdminTest() throws Exception {
         Path keyFile = Files.createTempFile("key", ".txt");
         Files.writeString(keyFile, "file-secret-456\n");
-        sidecar = Sidecar.start("proxy:\n  use_environment: false\n  https: http://puser:proxy-secret-789@proxy.corp:3128\n"
-                + "upstreams:\n  up:\n    url: " + upstream.url() + "\n    auth: { header: Authorization, value: \"Bearer ${KEY}\" }\n"
-                + "  filed:\n    url: https://api.example.com\n    auth: { header: x-api-key, value_file: " + keyFile + " }\n"
-                + "routes:\n  - { name: main, prefix: /v1, upstreams: [up] }\n  - { name: f, prefix: /f, upstreams: [filed] }\n",
+        sidecar = TestConfig.config()
+                .ignoreEnvironmentProxy().set("proxy.https", "http://puser:proxy-secret-789@proxy.corp:3128")
+                .upstream("up", upstream.url(), u -> u.auth("Authorization", "Bearer ${KEY}"))
+                .upstream("filed", "https://api.example.com", u -> u.authFile("x-api-key", keyFile))
+                .route("main", "/v1", "up")
+                .route("f", "/f", "filed")
+                .start(
                 Map.of("KEY", "env-secret-123"));
     }
 

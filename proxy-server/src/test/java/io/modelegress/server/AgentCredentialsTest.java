@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,22 +23,15 @@ class AgentCredentialsTest {
 
     private final TestUpstream provider = new TestUpstream();
     private final TestUpstream local = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(String.join("\n",
-            "upstreams:",
-            "  gemini:",
-            "    url: " + provider.url(),
-            "    auth: { header: x-goog-api-key, value: goog-real }",
-            "  openai:",
-            "    url: " + provider.url(),
-            "    auth: { header: Authorization, value: \"Bearer sk-real\" }",
-            "  local:",
-            "    url: " + local.url(),
-            "routes:",
-            "  - { name: gemini, prefix: /gemini, strip_prefix: true, upstreams: [gemini], strip_request_headers: [X-Agent-Session] }",
-            "  - { name: openai, prefix: /v1, upstreams: [openai], strip_request_headers: [X-Agent-Session] }",
-            "  - { name: local, prefix: /local, strip_prefix: true, upstreams: [local], strip_request_headers: [x-agent-session] }",
-            "  - { name: plain, prefix: /plain, strip_prefix: true, upstreams: [local] }",
-            ""), Map.of());
+    private final Sidecar sidecar = TestConfig.config()
+            .upstream("gemini", provider.url(), u -> u.auth("x-goog-api-key", "goog-real"))
+            .upstream("openai", provider.url(), u -> u.auth("Authorization", "Bearer sk-real"))
+            .upstream("local", local.url())
+            .route("gemini", "/gemini", r -> r.stripPrefix().upstreams("gemini").stripRequestHeaders("X-Agent-Session"))
+            .route("openai", "/v1", r -> r.upstreams("openai").stripRequestHeaders("X-Agent-Session"))
+            .route("local", "/local", r -> r.stripPrefix().upstreams("local").stripRequestHeaders("x-agent-session"))
+            .route("plain", "/plain", r -> r.stripPrefix().upstreams("local"))
+            .start();
 
     AgentCredentialsTest() throws Exception {}
 

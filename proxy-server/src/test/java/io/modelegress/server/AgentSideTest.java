@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -13,11 +14,13 @@ import org.junit.jupiter.api.Test;
 /** What the agent side refuses, and how: specific JSON errors, never a reset. */
 class AgentSideTest {
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
-            + "  max_request_body: 1KiB\n  max_header_size: 2KiB\n  request_read_timeout: 300ms\n  idle_timeout: 400ms\n"
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n"
-            + "  - { name: claude, prefix: /anthropic, strip_prefix: true, upstreams: [up], dialect: anthropic }\n");
+    private final Sidecar sidecar = TestConfig.config()
+            .server("max_request_body", "1KiB").server("max_header_size", "2KiB")
+            .server("request_read_timeout", "300ms").server("idle_timeout", "400ms")
+            .upstream("up", upstream.url())
+            .route("openai", "/v1", "up")
+            .route("claude", "/anthropic", r -> r.stripPrefix().upstreams("up").dialect("anthropic"))
+            .start();
 
     AgentSideTest() throws Exception {}
 
@@ -122,10 +125,9 @@ class AgentSideTest {
     @Test
     void aRequestHeadTrickledByteByByteIsClosedAfterTheReadTimeoutNotTheIdleTimeout() throws Exception {
         // 50 ms a byte: the head would take 20 s, well within this sidecar's idle_timeout; only the read timer ends it.
-        try (Sidecar patient = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
-                + "  request_read_timeout: 300ms\n  idle_timeout: 60s\n"
-                + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-                + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n")) {
+        try (Sidecar patient = TestConfig.config()
+                .server("request_read_timeout", "300ms").server("idle_timeout", "60s")
+                .upstream("up", upstream.url()).route("openai", "/v1", "up").start()) {
             trickleHeadInto(patient);
         }
         assertEquals(0, upstream.receivedCount());

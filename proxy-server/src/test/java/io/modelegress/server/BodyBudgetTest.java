@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,10 +28,8 @@ class BodyBudgetTest {
     private final TestUpstream upstream = new TestUpstream();
     /** Requests the upstream holds unanswered, so their bodies stay held in the sidecar. */
     private final List<io.netty.channel.ChannelHandlerContext> stalled = new CopyOnWriteArrayList<>();
-    private final Sidecar sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
-            + "  max_buffered_bytes: 1MiB\n"
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n");
+    private final Sidecar sidecar = TestConfig.config().server("max_buffered_bytes", "1MiB")
+            .upstream("up", upstream.url()).route("r", "/v1", "up").start();
 
     BodyBudgetTest() throws Exception {
         upstream.script((ctx, req) -> stalled.add(ctx));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -16,10 +17,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class ConnectionLimitTest {
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n"
-            + "  max_connections: 2\n  admin_max_connections: 2\n"
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: openai, prefix: /v1, upstreams: [up] }\n");
+    private final Sidecar sidecar = TestConfig.config().server("max_connections", 2).server("admin_max_connections", 2)
+            .upstream("up", upstream.url()).route("openai", "/v1", "up").start();
 
     ConnectionLimitTest() throws Exception {}
 

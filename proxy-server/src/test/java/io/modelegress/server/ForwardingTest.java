@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -23,21 +24,14 @@ class ForwardingTest {
     private final TestUpstream openai = new TestUpstream();
     private final TestUpstream anthropic = new TestUpstream();
     private final TestUpstream vllm = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(String.join("\n",
-            "upstreams:",
-            "  openai:",
-            "    url: " + openai.url(),
-            "    auth: { header: Authorization, value: \"Bearer ${OPENAI_API_KEY}\" }",
-            "  anthropic:",
-            "    url: " + anthropic.url(),
-            "    auth: { header: x-api-key, value: \"${ANTHROPIC_API_KEY}\" }",
-            "  vllm:",
-            "    url: " + vllm.url() + "/serving",
-            "routes:",
-            "  - { name: local, prefix: /v1, models: [\"llama-*\", \"qwen?\"], upstreams: [vllm] }",
-            "  - { name: openai, prefix: /v1, upstreams: [openai] }",
-            "  - { name: anthropic, prefix: /anthropic, strip_prefix: true, upstreams: [anthropic], dialect: anthropic }",
-            ""), Map.of("OPENAI_API_KEY", "sk-real", "ANTHROPIC_API_KEY", "ant-real"));
+    private final Sidecar sidecar = TestConfig.config()
+            .upstream("openai", openai.url(), u -> u.auth("Authorization", "Bearer ${OPENAI_API_KEY}"))
+            .upstream("anthropic", anthropic.url(), u -> u.auth("x-api-key", "${ANTHROPIC_API_KEY}"))
+            .upstream("vllm", vllm.url() + "/serving")
+            .route("local", "/v1", r -> r.models("llama-*", "qwen?").upstreams("vllm"))
+            .route("openai", "/v1", "openai")
+            .route("anthropic", "/anthropic", r -> r.stripPrefix().upstreams("anthropic").dialect("anthropic"))
+            .start(Map.of("OPENAI_API_KEY", "sk-real", "ANTHROPIC_API_KEY", "ant-real"));
 
     ForwardingTest() throws Exception {}
 

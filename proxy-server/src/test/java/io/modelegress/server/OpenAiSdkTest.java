@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import io.modelegress.server.testing.Sdk;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -30,11 +30,11 @@ class OpenAiSdkTest {
     @BeforeEach
     void setUp() throws Exception {
         upstream = new TestUpstream();
-        sidecar = Sidecar.start("upstreams:\n  openai:\n    url: " + upstream.url() + "\n"
-                + "    auth: { header: Authorization, value: \"Bearer ${OPENAI_API_KEY}\" }\n"
-                + "routes:\n  - { name: openai, prefix: /v1, upstreams: [openai] }\n", Map.of("OPENAI_API_KEY", "sk-real"));
-        client = OpenAIOkHttpClient.builder().apiKey("dummy").baseUrl(sidecar.url() + "/v1")
-                .timeout(Duration.ofSeconds(20)).maxRetries(0).build();
+        sidecar = TestConfig.config()
+                .upstream("openai", upstream.url(), u -> u.auth("Authorization", "Bearer ${OPENAI_API_KEY}"))
+                .route("openai", "/v1", "openai")
+                .start(Map.of("OPENAI_API_KEY", "sk-real"));
+        client = Sdk.client(sidecar);
     }
 
     @AfterEach

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,22 +19,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(30)
 class PathTraversalTest {
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(String.join("\n",
-            "upstreams:",
-            "  openai:",
-            "    url: " + upstream.url(),
-            "    auth: { header: Authorization, value: \"Bearer sk-real\" }",
-            "  azure:",
-            "    url: " + upstream.url() + "/base/deploy",
-            "    auth: { header: api-key, value: az-real }",
-            "  anthropic:",
-            "    url: " + upstream.url(),
-            "    auth: { header: x-api-key, value: ant-real }",
-            "routes:",
-            "  - { name: openai, prefix: /v1, upstreams: [openai] }",
-            "  - { name: azure, prefix: /az, strip_prefix: true, upstreams: [azure] }",
-            "  - { name: anthropic, prefix: /anthropic, strip_prefix: true, upstreams: [anthropic], dialect: anthropic }",
-            ""), Map.of());
+    private final Sidecar sidecar = TestConfig.config()
+            .upstream("openai", upstream.url(), u -> u.auth("Authorization", "Bearer sk-real"))
+            .upstream("azure", upstream.url() + "/base/deploy", u -> u.auth("api-key", "az-real"))
+            .upstream("anthropic", upstream.url(), u -> u.auth("x-api-key", "ant-real"))
+            .route("openai", "/v1", "openai")
+            .route("azure", "/az", r -> r.stripPrefix().upstreams("azure"))
+            .route("anthropic", "/anthropic", r -> r.stripPrefix().upstreams("anthropic").dialect("anthropic"))
+            .start();
 
     PathTraversalTest() throws Exception {}
 

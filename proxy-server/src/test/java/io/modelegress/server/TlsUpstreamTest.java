@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.pkitesting.CertificateBuilder;
@@ -12,6 +13,7 @@ import io.netty.pkitesting.X509Bundle;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,14 +42,13 @@ class TlsUpstreamTest {
         upstream.close();
     }
 
-    private static String config(String extra) {
-        return extra + "upstreams:\n  secure:\n    url: https://localhost:" + upstream.port() + "\n"
-                + "routes:\n  - { prefix: /v1, upstreams: [secure] }\n";
+    private static TestConfig config() {
+        return TestConfig.config().upstream("secure", "https://localhost:" + upstream.port()).route(null, "/v1", "secure");
     }
 
     @Test
     void trustsAnUpstreamSignedByTheConfiguredCaBundle() throws Exception {
-        try (Sidecar s = Sidecar.start(config("tls:\n  ca_bundle: " + dir.resolve("ca.pem") + "\n"))) {
+        try (Sidecar s = config().set("tls.ca_bundle", dir.resolve("ca.pem")).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(200, r.statusCode());
             assertEquals("{\"ok\":true}", r.body());
@@ -57,7 +58,7 @@ class TlsUpstreamTest {
 
     @Test
     void withoutTheCaBundleTheHandshakeFailsCleanly() throws Exception {
-        try (Sidecar s = Sidecar.start(config(""))) {
+        try (Sidecar s = config().start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode());
             assertEquals("tls_handshake_failed", r.headers().firstValue("x-egress-error").orElseThrow());
@@ -70,10 +71,10 @@ class TlsUpstreamTest {
     @Test
     void theCertificateMustNameTheHostWeConnectTo() throws Exception {
         // The certificate names localhost and 127.0.0.1, not this alias: hostname verification must refuse it.
-        String yaml = "tls:\n  ca_bundle: " + dir.resolve("ca.pem") + "\ndns:\n  hosts: { wrong.test: 127.0.0.1 }\n"
-                + "upstreams:\n  secure:\n    url: https://wrong.test:" + upstream.port() + "\n"
-                + "routes:\n  - { prefix: /v1, upstreams: [secure] }\n";
-        try (Sidecar s = Sidecar.start(yaml)) {
+        TestConfig wrongName = TestConfig.config().set("tls.ca_bundle", dir.resolve("ca.pem"))
+                .set("dns.hosts", Map.of("wrong.test", "127.0.0.1"))
+                .upstream("secure", "https://wrong.test:" + upstream.port()).route(null, "/v1", "secure");
+        try (Sidecar s = wrongName.start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals("tls_handshake_failed", r.headers().firstValue("x-egress-error").orElseThrow(), r.body());
         }

@@ -3,26 +3,10 @@ package io.modelegress.server.cli;
 import io.modelegress.server.runtime.Transport;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.ops.Warmup;
+import io.modelegress.server.loopback.ScriptedUpstream;
+import io.modelegress.server.loopback.Scripts;
 import io.modelegress.core.config.ConfigLoader;
 import io.modelegress.core.config.EgressConfig;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +17,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code model-egress training-run}: starts the sidecar on ephemeral loopback ports in front of an in-process
@@ -52,46 +35,40 @@ final class TrainingRun {
 
     static int run(Map<String, String> env, PrintStream out, PrintStream err) {
         Warmup.start();
-        Transport transport = Transport.best();
-        EventLoopGroup group = transport.newGroup(1, "egress-training-upstream");
-        EgressServer server = null;
-        try {
-            Channel upstream = new ServerBootstrap().group(group).channel(transport.serverChannel())
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Answer());
-                        }
-                    })
-                    .bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
-            int upstreamPort = ((InetSocketAddress) upstream.localAddress()).getPort();
-            EgressConfig cfg = ConfigLoader.parse(config(upstreamPort), "training-run", env::get);
-            server = new EgressServer(cfg, env).start();
-            int served = 0;
-            for (Call c : calls()) {
-                InetSocketAddress to = c.admin() ? server.adminAddress() : server.agentAddress();
-                int status;
-                try {
-                    status = exchange(to, c.request());
-                } catch (IOException e) {
-                    err.println("model-egress: training run: " + c.name() + ": " + e);
-                    return Main.FAILED;
-                }
-                if (status != c.status()) {
-                    err.println("model-egress: training run: " + c.name() + " answered " + status + ", expected " + c.status());
-                    return Main.FAILED;
-                }
-                served++;
+        try (ScriptedUpstream upstream = new ScriptedUpstream(Transport.best(), "egress-training-upstream", null, 1 << 20,
+                Scripts.completion())) {
+            EgressConfig cfg = ConfigLoader.parse(config(upstream.port()), "training-run", env::get);
+            EgressServer server = new EgressServer(cfg, env).start();
+            try {
+                return serve(server, out, err);
+            } finally {
+                server.stop();
             }
-            out.println("training run OK: " + served + " requests answered as expected");
-            return Main.OK;
         } catch (Exception e) {
             err.println("model-egress: training run failed: " + e);
             return Main.FAILED;
-        } finally {
-            if (server != null) server.stop();
-            group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+    }
+
+    private static int serve(EgressServer server, PrintStream out, PrintStream err) {
+        int served = 0;
+        for (Call c : calls()) {
+            InetSocketAddress to = c.admin() ? server.adminAddress() : server.agentAddress();
+            int status;
+            try {
+                status = exchange(to, c.request());
+            } catch (IOException e) {
+                err.println("model-egress: training run: " + c.name() + ": " + e);
+                return Main.FAILED;
+            }
+            if (status != c.status()) {
+                err.println("model-egress: training run: " + c.name() + " answered " + status + ", expected " + c.status());
+                return Main.FAILED;
+            }
+            served++;
+        }
+        out.println("training run OK: " + served + " requests answered as expected");
+        return Main.OK;
     }
 
     private static String config(int upstreamPort) {
@@ -140,24 +117,6 @@ final class TrainingRun {
             String head = answer.toString(StandardCharsets.ISO_8859_1);
             if (!head.startsWith("HTTP/1.1 ") || head.length() < 12) throw new IOException("no HTTP answer from " + to);
             return Integer.parseInt(head.substring(9, 12));
-        }
-    }
-
-    /** The loopback upstream: a JSON completion, or three SSE events and [DONE] when the body asks to stream. */
-    private static final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-            boolean stream = req.content().toString(StandardCharsets.UTF_8).contains("\"stream\":true");
-            String body = stream
-                    ? "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
-                      + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\ndata: [DONE]\n\n"
-                    : "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}],"
-                      + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
-            ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, stream ? "text/event-stream" : "application/json")
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

@@ -9,21 +9,22 @@ import io.modelegress.server.cli.MainTestAccess;
 import io.modelegress.server.testing.BlackHole;
 import io.modelegress.server.testing.FaultServer;
 import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
-import io.modelegress.server.testing.RawHttp;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +34,17 @@ class DoctorTest {
     @TempDir
     Path dir;
 
+    private MainTestAccess.Result doctor(TestConfig config, Map<String, String> env, String... extra) throws Exception {
+        return doctorFile(config.ignoreEnvironmentProxy().yaml(), env, extra);
+    }
+
+    /** {@code yaml} as written, for the tests of a file the loader cannot read. */
     private MainTestAccess.Result doctor(String yaml, Map<String, String> env, String... extra) throws Exception {
-        Path f = Files.writeString(dir.resolve("egress.yaml"), "proxy: { use_environment: false }\n" + yaml);
+        return doctorFile("proxy: { use_environment: false }\n" + yaml, env, extra);
+    }
+
+    private MainTestAccess.Result doctorFile(String yaml, Map<String, String> env, String... extra) throws Exception {
+        Path f = Files.writeString(dir.resolve("egress.yaml"), yaml);
         String[] args = new String[extra.length + 3];
         args[0] = "doctor";
         args[1] = "--config";
@@ -52,10 +62,9 @@ class DoctorTest {
         Files.writeString(dir.resolve("ca.pem"), ca.getCertificatePEM());
         try (TestUpstream up = new TestUpstream(SslContextBuilder.forServer(leaf.toKeyManagerFactory()).build())) {
             up.script(TestUpstream.json(200, "{\"data\":[]}"));
-            MainTestAccess.Result r = doctor("tls: { ca_bundle: " + dir.resolve("ca.pem") + " }\n"
-                    + "upstreams:\n  secure:\n    url: https://localhost:" + up.port() + "\n"
-                    + "    auth: { header: Authorization, value: \"Bearer ${KEY}\" }\n"
-                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [secure] }\n", Map.of("KEY", "sk-doctor"));
+            MainTestAccess.Result r = doctor(TestConfig.config().set("tls.ca_bundle", dir.resolve("ca.pem"))
+                    .upstream("secure", "https://localhost:" + up.port(), u -> u.auth("Authorization", "Bearer ${KEY}"))
+                    .route("r", "/v1", "secure"), Map.of("KEY", "sk-doctor"));
             assertEquals(0, r.code(), r.out() + r.err());
             for (String step : new String[] {"proxy    ok", "dns      ok", "tcp      ok", "tls      ok", "http     ok"}) {
                 assertTrue(r.out().contains(step), step + " in:\n" + r.out());
@@ -71,9 +80,9 @@ class DoctorTest {
     void a401MeansTheNetworkWorksAndTheKeyDoesNot() throws Exception {
         try (TestUpstream up = new TestUpstream()) {
             up.script(TestUpstream.json(401, "{\"error\":{\"message\":\"Incorrect API key\"}}"));
-            MainTestAccess.Result r = doctor("upstreams:\n  openai:\n    url: " + up.url()
-                    + "\n    auth: { header: Authorization, value: \"Bearer ${OPENAI_API_KEY}\" }\n"
-                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [openai] }\n", Map.of("OPENAI_API_KEY", "sk-wrong"));
+            MainTestAccess.Result r = doctor(TestConfig.config()
+                    .upstream("openai", up.url(), u -> u.auth("Authorization", "Bearer ${OPENAI_API_KEY}"))
+                    .route("r", "/v1", "openai"), Map.of("OPENAI_API_KEY", "sk-wrong"));
             assertEquals(1, r.code());
             assertTrue(r.out().contains("the network path works; the credential was refused"), r.out());
             assertTrue(r.out().contains("hint: 401 from 127.0.0.1: the network works, the key does not; check the credential of upstream \"openai\" (Authorization value from ${OPENAI_API_KEY})"), r.out());
@@ -83,9 +92,9 @@ class DoctorTest {
     @Test
     void a407FromTheProxyGetsTheCredentialsHint() throws Exception {
         try (FaultServer proxy = FaultServer.replying("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")) {
-            MainTestAccess.Result r = doctor("upstreams:\n  openai:\n    url: https://api.example.test\n"
-                    + "    proxy: http://127.0.0.1:" + proxy.port() + "\n"
-                    + "routes:\n  - { name: r, prefix: /v1, upstreams: [openai] }\n", Map.of(), "--json");
+            MainTestAccess.Result r = doctor(TestConfig.config()
+                    .upstream("openai", "https://api.example.test", u -> u.proxy("http://127.0.0.1:" + proxy.port()))
+                    .route("r", "/v1", "openai"), Map.of(), "--json");
             assertEquals(1, r.code());
             assertTrue(r.out().startsWith("{\"ok\":false,"), r.out());
             assertTrue(r.out().contains("\"step\":\"connect\",\"status\":\"fail\""), r.out());
@@ -109,8 +118,8 @@ class DoctorTest {
     @Test
     void routeFilterAndBadConfigExitCodes() throws Exception {
         try (TestUpstream a = new TestUpstream()) {
-            String yaml = "upstreams:\n  a:\n    url: " + a.url() + "\n  dead:\n    url: http://127.0.0.1:1\n"
-                    + "routes:\n  - { name: ra, prefix: /v1, upstreams: [a] }\n  - { name: rd, prefix: /d, upstreams: [dead] }\n";
+            TestConfig yaml = TestConfig.config().upstream("a", a.url()).upstream("dead", "http://127.0.0.1:1")
+                    .route("ra", "/v1", "a").route("rd", "/d", "dead");
             assertEquals(1, doctor(yaml, Map.of()).code(), "the dead upstream fails the whole run");
             MainTestAccess.Result only = doctor(yaml, Map.of(), "--route", "ra");
             assertEquals(0, only.code(), only.out());
@@ -122,8 +131,8 @@ class DoctorTest {
 
     @Test
     void theAdminPortServesTheSameReport() throws Exception {
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             var r = Http.get(s.adminUrl() + "/debug/doctor");
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("\"ok\" : true"), r.body());
@@ -136,8 +145,8 @@ class DoctorTest {
     void concurrentAdminCallsShareOneRunOnOneThreadAndGetTheSameReport() throws Exception {
         // The upstream holds every probe until the test lets go, so all callers arrive while a run is under way.
         List<Runnable> held = new CopyOnWriteArrayList<>();
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             int callers = 50;
             List<RawHttp> conns = new ArrayList<>();
             try {
@@ -181,8 +190,8 @@ class DoctorTest {
 
     @Test
     void anUnknownRouteOnTheAdminPortIsABadRequestNotARun() throws Exception {
-        try (TestUpstream up = new TestUpstream(); Sidecar s = Sidecar.start("upstreams:\n  up:\n    url: " + up.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+        try (TestUpstream up = new TestUpstream(); Sidecar s = TestConfig.config()
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             var r = Http.get(s.adminUrl() + "/debug/doctor?route=nope");
             assertEquals(400, r.statusCode(), r.body());
             assertTrue(r.body().contains("no route named \\\"nope\\\" (routes: r)"), r.body());

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -14,11 +13,12 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStreamEvent;
 import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.Sdk;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -33,12 +33,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class StreamEndTest {
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(FaultSuiteTest.LIMITS
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n"
-            + "  - { name: a, prefix: /anthropic, upstreams: [up], dialect: anthropic }\n");
-    private final OpenAIClient client = OpenAIOkHttpClient.builder().apiKey("dummy").baseUrl(sidecar.url() + "/v1")
-            .timeout(Duration.ofSeconds(20)).maxRetries(0).build();
+    private final Sidecar sidecar = FaultSuiteTest.limits().upstream("up", upstream.url())
+            .route("r", "/v1", "up")
+            .route("a", "/anthropic", r -> r.upstreams("up").dialect("anthropic"))
+            .start();
+    private final OpenAIClient client = Sdk.client(sidecar);
 
     StreamEndTest() throws Exception {}
 
@@ -181,9 +180,8 @@ class StreamEndTest {
         java.util.concurrent.CompletableFuture<io.netty.channel.ChannelHandlerContext> open = new java.util.concurrent.CompletableFuture<>();
         String comment = ": " + "k".repeat(1000) + "\n\n";
         try (TestUpstream flood = new TestUpstream();
-             Sidecar s = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  max_uncommitted_bytes: 64KiB\n"
-                     + "timeouts: { stream_idle: 10s }\nupstreams:\n  up:\n    url: " + flood.url() + "\n"
-                     + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+             Sidecar s = TestConfig.config().server("max_uncommitted_bytes", "64KiB").timeout("stream_idle", "10s")
+                     .upstream("up", flood.url()).route("r", "/v1", "up").start()) {
             flood.script((ctx, req) -> {
                 TestUpstream.sseHead(ctx);
                 for (int i = 0; i < 512; i++) TestUpstream.event(ctx, comment); // 512 KB of comments, no data yet

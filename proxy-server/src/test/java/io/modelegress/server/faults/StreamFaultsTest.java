@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.RawHttp;
+import io.modelegress.server.testing.Sdk;
 import io.modelegress.server.testing.Sidecar;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.buffer.Unpooled;
@@ -31,11 +31,8 @@ import org.junit.jupiter.api.Test;
 /** Faults once the upstream has answered: the agent gets an error, never a hang, never a truncated answer that looks complete. */
 class StreamFaultsTest {
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(FaultSuiteTest.LIMITS.replace("stream_idle: 500ms", "stream_idle: 500ms, first_token: 400ms")
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n");
-    private final OpenAIClient client = OpenAIOkHttpClient.builder().apiKey("dummy").baseUrl(sidecar.url() + "/v1")
-            .timeout(Duration.ofSeconds(20)).maxRetries(0).build();
+    private final Sidecar sidecar = FaultSuiteTest.sidecar(FaultSuiteTest.limits().timeout("first_token", "400ms"), upstream.url(), u -> { });
+    private final OpenAIClient client = Sdk.client(sidecar);
 
     StreamFaultsTest() throws Exception {}
 

@@ -26,9 +26,7 @@ import org.junit.jupiter.api.Timeout;
 class UpstreamFramingTest {
     private static final Pattern N = Pattern.compile("\"n\":(\\d+)");
     private final TestUpstream upstream = new TestUpstream();
-    private final Sidecar sidecar = Sidecar.start(FaultSuiteTest.LIMITS
-            + "upstreams:\n  up:\n    url: " + upstream.url() + "\n"
-            + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n");
+    private final Sidecar sidecar = FaultSuiteTest.sidecar(upstream.url());
 
     UpstreamFramingTest() throws Exception {}
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
@@ -34,9 +35,8 @@ class GracefulShutdownTest {
     }
 
     private void start(String delay, String drain) throws Exception {
-        sidecar = Sidecar.start("server:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  shutdown_delay: " + delay
-                + "\n  drain_timeout: " + drain + "\nupstreams:\n  up:\n    url: " + upstream.url()
-                + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n");
+        sidecar = TestConfig.config().server("shutdown_delay", delay).server("drain_timeout", drain)
+                .upstream("up", upstream.url()).route("r", "/v1", "up").start();
     }
 
     /** An SSE stream of {@code n} chunks, one every {@code everyMs} (forever when n < 0). */

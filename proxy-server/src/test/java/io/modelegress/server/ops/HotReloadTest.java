@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.modelegress.core.config.ConfigLoader;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.modelegress.core.config.ConfigLoader;
 import io.modelegress.server.ops.ConfigReloader;
 import io.modelegress.server.server.EgressServer;
 import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,10 +52,11 @@ class HotReloadTest {
         b.close();
     }
 
-    private String config(TestUpstream target, String auth) {
-        return "server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown_delay: 0s, drain_timeout: 5s }\n"
-                + "upstreams:\n  up:\n    url: " + target.url() + "\n" + auth
-                + "routes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n";
+    private String config(TestUpstream target) { return config(target, u -> { }); }
+
+    private String config(TestUpstream target, Consumer<TestConfig.Upstream> upstream) {
+        return TestConfig.config().server("drain_timeout", "5s")
+                .upstream("up", target.url(), upstream).route("r", "/v1", "up").yaml();
     }
 
     private void start(Path file) throws Exception {
@@ -88,7 +91,7 @@ class HotReloadTest {
 
     @Test
     void aChangedFileIsSwappedInAndInFlightRequestsFinishUnderTheOldOne() throws Exception {
-        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a));
         start(file);
         CountDownLatch slowArrived = new CountDownLatch(1);
         a.script((ctx, req) -> {
@@ -104,7 +107,7 @@ class HotReloadTest {
             }
         });
         assertTrue(slowArrived.await(5, TimeUnit.SECONDS));
-        Files.writeString(file, config(b, ""));
+        Files.writeString(file, config(b));
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("ok"));
         assertEquals("{\"from\":\"b\"}", Http.get(base + "/v1/new").body());
         assertEquals("{\"from\":\"a\"}", slow.get(5, TimeUnit.SECONDS), "the in-flight request kept its upstream");
@@ -112,10 +115,10 @@ class HotReloadTest {
 
     @Test
     void anInvalidNewConfigIsRejectedAndTheOldOneStays() throws Exception {
-        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+        Path file = Files.writeString(dir.resolve("egress.yaml"), config(a));
         start(file);
         a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
-        Files.writeString(file, config(a, "").replace("prefix:", "prefx:"));
+        Files.writeString(file, config(a).replace("prefix:", "prefx:"));
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
         assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
     }
@@ -124,10 +127,10 @@ class HotReloadTest {
     void aWrongShapeIsRejectedLoggedAndCountedOnAFileChangeAndOnSighup() throws Exception {
         ListAppender<ILoggingEvent> log = captureReloaderLog();
         try {
-            Path file = Files.writeString(dir.resolve("egress.yaml"), config(a, ""));
+            Path file = Files.writeString(dir.resolve("egress.yaml"), config(a));
             start(file);
             a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
-            Files.writeString(file, "timeouts: [1, 2]\n" + config(a, ""));
+            Files.writeString(file, "timeouts: [1, 2]\n" + config(a));
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("rejected"));
             assertTrue(logged(log, "config reload (file change) rejected", "timeouts: got a list (expected: a mapping"),
                     () -> "log: " + log.list);
@@ -144,7 +147,7 @@ class HotReloadTest {
     void aConfigMapSymlinkSwapIsPickedUp() throws Exception {
         // Kubernetes mounts a ConfigMap as dir/egress.yaml -> ..data/egress.yaml, ..data -> ..<timestamp>/.
         Path v1 = Files.createDirectory(dir.resolve("..2026_11_25_01"));
-        Files.writeString(v1.resolve("egress.yaml"), config(a, ""));
+        Files.writeString(v1.resolve("egress.yaml"), config(a));
         Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
         Path file = Files.createSymbolicLink(dir.resolve("egress.yaml"), Path.of("..data", "egress.yaml"));
         start(file);
@@ -152,7 +155,7 @@ class HotReloadTest {
         b.script(TestUpstream.json(200, "{\"from\":\"b\"}"));
         assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
         Path v2 = Files.createDirectory(dir.resolve("..2026_11_25_02"));
-        Files.writeString(v2.resolve("egress.yaml"), config(b, ""));
+        Files.writeString(v2.resolve("egress.yaml"), config(b));
         Path tmp = Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
         Files.move(tmp, dir.resolve("..data"), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> reloadCounted("ok"));
@@ -163,7 +166,7 @@ class HotReloadTest {
     void aRotatedCredentialFileIsUsedFromTheNextRequest() throws Exception {
         Path key = Files.writeString(dir.resolve("key"), "Bearer old-key\n");
         Path file = Files.writeString(dir.resolve("egress.yaml"),
-                config(a, "    auth: { header: Authorization, value_file: " + key + " }\n"));
+                config(a, u -> u.authFile("Authorization", key)));
         start(file);
         Http.get(base + "/v1/x");
         assertEquals("Bearer old-key", a.take().header("authorization"));
@@ -178,7 +181,7 @@ class HotReloadTest {
     void aCredentialFileRotatedToTwoLinesIsNeverSentAndRequestsGetCredentialInvalid() throws Exception {
         Path key = Files.writeString(dir.resolve("key"), "Bearer old-key\n");
         Path file = Files.writeString(dir.resolve("egress.yaml"),
-                config(a, "    auth: { header: Authorization, value_file: " + key + " }\n"));
+                config(a, u -> u.authFile("Authorization", key)));
         start(file);
         Http.get(base + "/v1/x");
         assertEquals("Bearer old-key", a.take().header("authorization"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.Http;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -29,9 +31,9 @@ class ProcessSignalsTest {
         try (TestUpstream a = new TestUpstream(); TestUpstream b = new TestUpstream()) {
             a.script(TestUpstream.json(200, "{\"from\":\"a\"}"));
             b.script(TestUpstream.json(200, "{\"from\":\"b\"}"));
-            String cfg = "server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown_delay: 0s, drain_timeout: 2s }\n"
-                    + "upstreams:\n  up:\n    url: %s\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n";
-            Path file = Files.writeString(dir.resolve("egress.yaml"), String.format(cfg, a.url()));
+            Function<String, String> cfg = url -> TestConfig.config().server("drain_timeout", "2s")
+                    .upstream("up", url).route("r", "/v1", "up").yaml();
+            Path file = Files.writeString(dir.resolve("egress.yaml"), cfg.apply(a.url()));
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dmodelegress.reloadPollMillis=3600000", "-Dmodelegress.logging=builtin", "-cp", System.getProperty("java.class.path"),
                     "io.modelegress.server.cli.Main", "--config", file.toString())
@@ -54,7 +56,7 @@ class ProcessSignalsTest {
                 String base = "http://127.0.0.1:" + m.group(1);
                 assertEquals("{\"from\":\"a\"}", Http.get(base + "/v1/x").body());
 
-                Files.writeString(file, String.format(cfg, b.url()));
+                Files.writeString(file, cfg.apply(b.url()));
                 new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(base + "/v1/x").body().contains("\"b\""));
 

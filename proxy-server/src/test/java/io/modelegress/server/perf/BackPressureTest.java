@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.modelegress.server.testing.Sidecar;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -34,8 +35,8 @@ class BackPressureTest {
         AtomicLong written = new AtomicLong();
         byte[] event = sseEvent();
         try (TestUpstream up = new TestUpstream();
-             Sidecar s = Sidecar.start("timeouts: { stream_idle: 60s }\nupstreams:\n  up:\n    url: " + up.url()
-                     + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+             Sidecar s = TestConfig.config().timeout("stream_idle", "60s")
+                     .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             up.script((ctx, req) -> {
                 TestUpstream.sseHead(ctx);
                 pump(ctx, event, written);
@@ -88,8 +89,8 @@ class BackPressureTest {
         long total = 16L * 1024 * 1024;
         byte[] event = sseEvent();
         try (TestUpstream up = new TestUpstream();
-             Sidecar s = Sidecar.start("timeouts: { stream_idle: 300ms }\nupstreams:\n  up:\n    url: " + up.url()
-                     + "\nroutes:\n  - { name: r, prefix: /v1, upstreams: [up] }\n")) {
+             Sidecar s = TestConfig.config().timeout("stream_idle", "300ms")
+                     .upstream("up", up.url()).route("r", "/v1", "up").start()) {
             up.script((ctx, req) -> {
                 TestUpstream.sseHead(ctx);
                 pump(ctx, event, written, total, "data: [DONE]\n\n");

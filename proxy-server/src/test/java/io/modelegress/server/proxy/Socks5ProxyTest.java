@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.modelegress.server.testing.FakeDns;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.Sidecar;
-import io.modelegress.server.testing.Socks5TestProxy;
 import io.modelegress.server.testing.Socks5TestProxy.Connect;
+import io.modelegress.server.testing.Socks5TestProxy;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.codec.socksx.v5.Socks5AddressType;
 import io.netty.handler.ssl.SslContext;
@@ -56,20 +57,21 @@ class Socks5ProxyTest {
      * Every name the sidecar might look up goes to an NXDOMAIN server that counts queries, so a test can prove the
      * sidecar never asked DNS for the upstream.
      */
-    static String config(String proxyUrl, String upstreamUrl, FakeDns dns, String dnsHosts) {
-        return "proxy: { use_environment: false, https: \"" + proxyUrl + "\", http: \"" + proxyUrl + "\" }\n"
-                + "tls: { ca_bundle: \"" + caBundle + "\" }\n"
-                + "dns: { servers: [\"127.0.0.1:" + dns.port() + "\"], hosts: {" + dnsHosts + "} }\n"
-                + "timeouts: { dns: 2s }\nretry: { max_attempts: 1 }\n"
-                + "upstreams:\n  model: { url: \"" + upstreamUrl + "\" }\n"
-                + "routes:\n  - { name: model, prefix: /v1, upstreams: [model] }\n";
+    static TestConfig config(String proxyUrl, String upstreamUrl, FakeDns dns, Map<String, String> dnsHosts) {
+        return TestConfig.config()
+                .ignoreEnvironmentProxy().set("proxy.https", proxyUrl).set("proxy.http", proxyUrl)
+                .set("tls.ca_bundle", caBundle)
+                .set("dns.servers", List.of("127.0.0.1:" + dns.port())).set("dns.hosts", dnsHosts)
+                .timeout("dns", "2s").maxAttempts(1)
+                .upstream("model", upstreamUrl)
+                .route("model", "/v1", "model");
     }
 
     @Test
     void socks5hHandsTheProxyTheNameUnresolved() throws Exception {
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, PASSWORD), "http://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5h", USER, PASSWORD), "http://model.test:" + up.port(), dns, Map.of()).start()) {
             up.script(TestUpstream.json(200, "{\"via\":\"socks5h\"}"));
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(200, r.statusCode(), r.body());
@@ -88,8 +90,8 @@ class Socks5ProxyTest {
     void socks5ResolvesLocallyAndHandsTheProxyAnAddress() throws Exception {
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5", USER, PASSWORD), "http://model.test:" + up.port(), dns,
-                     " model.test: 127.0.0.1 "))) {
+             Sidecar s = config(socks.url("socks5", USER, PASSWORD), "http://model.test:" + up.port(), dns,
+                     Map.of("model.test", "127.0.0.1")).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(List.of(new Connect(Socks5AddressType.IPv4, "127.0.0.1", up.port())), socks.connects());
@@ -102,7 +104,7 @@ class Socks5ProxyTest {
         // The proxy could resolve model.test, but socks5 means the sidecar must: its resolver says NXDOMAIN.
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5", USER, PASSWORD), "http://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5", USER, PASSWORD), "http://model.test:" + up.port(), dns, Map.of()).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("dns_resolution_failed", r.headers().firstValue("x-egress-error").orElse(null), r.body());
@@ -115,7 +117,7 @@ class Socks5ProxyTest {
     void tlsRunsInsideASocks5hTunnel() throws Exception {
         try (TestUpstream up = new TestUpstream(upstreamTls); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, PASSWORD), "https://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5h", USER, PASSWORD), "https://model.test:" + up.port(), dns, Map.of()).start()) {
             up.script(TestUpstream.json(200, "{\"tls\":true}"));
             for (int i = 0; i < 5; i++) {
                 HttpResponse<String> r = Http.post(s.url() + "/v1/chat/completions", "{\"n\":" + i + "}");
@@ -134,7 +136,7 @@ class Socks5ProxyTest {
         String big = "{\"data\":\"" + "0123456789abcdef".repeat(256 * 1024) + "\"}"; // 4 MiB, many relay reads
         try (TestUpstream up = new TestUpstream(upstreamTls); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, PASSWORD), "https://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5h", USER, PASSWORD), "https://model.test:" + up.port(), dns, Map.of()).start()) {
             up.script(TestUpstream.json(200, big));
             HttpResponse<String> r = Http.post(s.url() + "/v1/chat/completions", big);
             assertEquals(200, r.statusCode());
@@ -149,7 +151,7 @@ class Socks5ProxyTest {
         String wrong = "not-the-socks-pw";
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, wrong), "http://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5h", USER, wrong), "http://model.test:" + up.port(), dns, Map.of()).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
@@ -167,7 +169,7 @@ class Socks5ProxyTest {
     void socksProxyThatWantsCredentialsWhenNoneAreSetIsACleanProxyError() throws Exception {
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, PROXY_NAMES);
-             Sidecar s = Sidecar.start(config("socks5h://127.0.0.1:" + socks.port(), "http://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config("socks5h://127.0.0.1:" + socks.port(), "http://model.test:" + up.port(), dns, Map.of()).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
@@ -182,7 +184,7 @@ class Socks5ProxyTest {
     void nameTheProxyCannotResolveIsProxyRejected() throws Exception {
         try (TestUpstream up = new TestUpstream(); FakeDns dns = FakeDns.nxdomain();
              Socks5TestProxy socks = new Socks5TestProxy(USER, PASSWORD, Map.of());
-             Sidecar s = Sidecar.start(config(socks.url("socks5h", USER, PASSWORD), "http://model.test:" + up.port(), dns, ""))) {
+             Sidecar s = config(socks.url("socks5h", USER, PASSWORD), "http://model.test:" + up.port(), dns, Map.of()).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_rejected", r.headers().firstValue("x-egress-error").orElse(null), r.body());

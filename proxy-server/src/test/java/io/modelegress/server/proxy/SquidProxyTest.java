@@ -9,6 +9,7 @@ import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.RawHttp;
 import io.modelegress.server.testing.Sidecar;
 import io.modelegress.server.testing.SquidProxy;
+import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,21 +62,20 @@ class SquidProxyTest {
         if (squid != null) squid.close();
     }
 
-    /** {@code proxy} is the whole proxy block; upstreams are {@code name -> url}, each on route {@code /name}. */
-    static String config(String proxy, Map<String, String> upstreams) {
-        StringBuilder y = new StringBuilder(proxy).append("tls: { ca_bundle: \"").append(caBundle).append("\" }\n")
-                .append("dns: { hosts: { direct.test: 127.0.0.1 } }\n")
-                .append("retry: { max_attempts: 1 }\nupstreams:\n");
-        upstreams.forEach((name, url) -> y.append("  ").append(name).append(": { url: \"").append(url).append("\" }\n"));
-        y.append("routes:\n");
-        upstreams.keySet().forEach(name -> y.append("  - { name: ").append(name).append(", prefix: /").append(name)
-                .append(", upstreams: [").append(name).append("] }\n"));
-        return y.toString();
+    /** {@code proxy} sets the whole proxy block; upstreams are {@code name -> url}, each on route {@code /name}. */
+    static TestConfig config(Consumer<TestConfig> proxy, Map<String, String> upstreams) {
+        TestConfig c = TestConfig.config();
+        proxy.accept(c);
+        c.set("tls.ca_bundle", caBundle).set("dns.hosts", Map.of("direct.test", "127.0.0.1")).maxAttempts(1);
+        upstreams.forEach(c::upstream);
+        upstreams.keySet().forEach(name -> c.route(name, "/" + name, name));
+        return c;
     }
 
-    static String explicitProxy(String password) {
+    static Consumer<TestConfig> explicitProxy(String password) {
         String url = squid.url(USER, password);
-        return "proxy: { use_environment: false, https: \"" + url + "\", http: \"" + url + "\", no_proxy: [direct.test] }\n";
+        return c -> c.ignoreEnvironmentProxy().set("proxy.https", url).set("proxy.http", url)
+                .set("proxy.no_proxy", List.of("direct.test"));
     }
 
     static List<SquidProxy.Entry> connectsTo(String hostPort) {
@@ -85,7 +86,7 @@ class SquidProxyTest {
     void tunnelsAnHttpsUpstreamThroughSquidWithBasicAuth() throws Exception {
         try (TestUpstream api = new TestUpstream(upstreamTls)) {
             api.script(TestUpstream.json(200, "{\"via\":\"tunnel\"}"));
-            try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), Map.of("api", "https://api.test:" + api.port())))) {
+            try (Sidecar s = config(explicitProxy(PASSWORD), Map.of("api", "https://api.test:" + api.port())).start()) {
                 HttpResponse<String> r = Http.get(s.url() + "/api/v1/models");
                 assertEquals(200, r.statusCode(), r.body());
                 assertEquals("{\"via\":\"tunnel\"}", r.body());
@@ -107,12 +108,12 @@ class SquidProxyTest {
             throws Exception {
         java.nio.file.Path secret = java.nio.file.Files.writeString(dir.resolve("proxy-password"), PASSWORD + "\n");
         String bare = "http://127.0.0.1:" + squid.port();
-        String proxy = "proxy: { use_environment: false, https: \"" + bare + "\", http: \"" + bare + "\","
-                + " auth: { username: " + USER + ", password_file: \"" + secret + "\" } }\n";
+        Consumer<TestConfig> proxy = c -> c.ignoreEnvironmentProxy().set("proxy.https", bare).set("proxy.http", bare)
+                .set("proxy.auth", Map.of("username", USER, "password_file", secret.toString()));
         try (TestUpstream api = new TestUpstream(upstreamTls); TestUpstream plain = new TestUpstream()) {
             api.script(TestUpstream.json(200, "{}"));
-            try (Sidecar s = Sidecar.start(config(proxy, Map.of("api", "https://api.test:" + api.port(),
-                    "plain", "http://plain.test:" + plain.port())))) {
+            try (Sidecar s = config(proxy, Map.of("api", "https://api.test:" + api.port(),
+                    "plain", "http://plain.test:" + plain.port())).start()) {
                 assertEquals(200, Http.get(s.url() + "/api/v1/models").statusCode(), "CONNECT with the file's password");
                 assertEquals(200, Http.get(s.url() + "/plain/v1/models").statusCode(), "absolute-form with the file's password");
                 String explained = Http.get(s.adminUrl() + "/debug/proxy?url=https://api.test:" + api.port()).body();
@@ -125,7 +126,7 @@ class SquidProxyTest {
     @Test
     void sendsAPlainHttpUpstreamToSquidInAbsoluteForm() throws Exception {
         try (TestUpstream plain = new TestUpstream()) {
-            try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), Map.of("plain", "http://plain.test:" + plain.port())))) {
+            try (Sidecar s = config(explicitProxy(PASSWORD), Map.of("plain", "http://plain.test:" + plain.port())).start()) {
                 HttpResponse<String> r = Http.get(s.url() + "/plain/v1/models");
                 assertEquals(200, r.statusCode(), r.body());
                 TestUpstream.Received got = plain.take();
@@ -146,7 +147,7 @@ class SquidProxyTest {
     void noProxyHostGoesDirectPastSquid() throws Exception {
         try (TestUpstream secure = new TestUpstream(upstreamTls); TestUpstream plain = new TestUpstream()) {
             Map<String, String> ups = Map.of("secure", "https://direct.test:" + secure.port(), "plain", "http://direct.test:" + plain.port());
-            try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), ups))) {
+            try (Sidecar s = config(explicitProxy(PASSWORD), ups).start()) {
                 assertEquals(200, Http.get(s.url() + "/secure/v1/models").statusCode());
                 assertEquals(200, Http.get(s.url() + "/plain/v1/models").statusCode());
                 assertNull(plain.take().header("via"), "a NO_PROXY'd request went through Squid");
@@ -160,7 +161,7 @@ class SquidProxyTest {
     void wrongProxyPasswordIsProxyAuthRequiredAndNeverEchoed() throws Exception {
         String wrong = "not-the-Squid-pw";
         try (TestUpstream api = new TestUpstream(upstreamTls);
-             Sidecar s = Sidecar.start(config(explicitProxy(wrong), Map.of("api", "https://api.test:" + api.port())))) {
+             Sidecar s = config(explicitProxy(wrong), Map.of("api", "https://api.test:" + api.port())).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/api/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
@@ -179,7 +180,7 @@ class SquidProxyTest {
         // Absolute-form: Squid's 407 arrives as the response to the request itself, not to a CONNECT.
         String wrong = "not-the-Squid-pw";
         try (TestUpstream plain = new TestUpstream();
-             Sidecar s = Sidecar.start(config(explicitProxy(wrong), Map.of("plain", "http://plain.test:" + plain.port())))) {
+             Sidecar s = config(explicitProxy(wrong), Map.of("plain", "http://plain.test:" + plain.port())).start()) {
             HttpResponse<String> r = Http.get(s.url() + "/plain/v1/models");
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("proxy_auth_required", r.headers().firstValue("x-egress-error").orElse(null), r.body());
@@ -192,7 +193,7 @@ class SquidProxyTest {
     @Test
     void fiftySequentialRequestsReuseOneTunnel() throws Exception {
         try (TestUpstream api = new TestUpstream(upstreamTls)) {
-            try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), Map.of("api", "https://api.test:" + api.port())))) {
+            try (Sidecar s = config(explicitProxy(PASSWORD), Map.of("api", "https://api.test:" + api.port())).start()) {
                 for (int i = 0; i < 50; i++) {
                     HttpResponse<String> r = Http.post(s.url() + "/api/v1/chat/completions", "{\"n\":" + i + "}");
                     assertEquals(200, r.statusCode(), "request " + i + ": " + r.body());
@@ -214,7 +215,7 @@ class SquidProxyTest {
         try (TestUpstream api = new TestUpstream(upstreamTls); TestUpstream plain = new TestUpstream()) {
             Map<String, String> ups = Map.of("api", "https://api.test:" + api.port(), "plain", "http://plain.test:" + plain.port());
             String agentProxyAuth = "Basic " + Base64.getEncoder().encodeToString("agent:guess".getBytes(StandardCharsets.UTF_8));
-            try (Sidecar s = Sidecar.start(config(explicitProxy(PASSWORD), ups))) {
+            try (Sidecar s = config(explicitProxy(PASSWORD), ups).start()) {
                 for (String route : List.of("/api", "/plain")) {
                     // The agent's own Proxy-Authorization is for the sidecar's hop, not the upstream's either.
                     try (RawHttp raw = new RawHttp(s.port())) {
@@ -238,7 +239,7 @@ class SquidProxyTest {
         try (TestUpstream api = new TestUpstream(upstreamTls); TestUpstream direct = new TestUpstream(upstreamTls)) {
             Map<String, String> ups = Map.of("api", "https://api.test:" + api.port(), "direct", "https://direct.test:" + direct.port());
             Map<String, String> env = Map.of("HTTPS_PROXY", squid.url(USER, PASSWORD), "NO_PROXY", "localhost,direct.test");
-            try (Sidecar s = Sidecar.start(config("proxy: { use_environment: true }\n", ups), env)) {
+            try (Sidecar s = config(c -> c.set("proxy.use_environment", true), ups).start(env)) {
                 assertEquals(200, Http.get(s.url() + "/api/v1/models").statusCode());
                 assertEquals(200, Http.get(s.url() + "/direct/v1/models").statusCode());
                 String reason = Http.get(s.adminUrl() + "/debug/proxy?url=https://direct.test:" + direct.port()).body();

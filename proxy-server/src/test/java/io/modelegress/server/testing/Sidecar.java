@@ -5,7 +5,11 @@ import io.modelegress.core.config.EgressConfig;
 import io.modelegress.server.server.EgressServer;
 import java.util.Map;
 
-/** The real sidecar in-process, on loopback ports chosen by the OS, from YAML text written by the test. */
+/**
+ * The real sidecar in-process, on loopback ports chosen by the OS. Tests describe its config with {@link TestConfig}
+ * ({@code TestConfig.config()...start()}); YAML text goes through {@link #start(String)} directly only where the text
+ * itself is under test.
+ */
 public final class Sidecar implements AutoCloseable {
     public final EgressServer server;
 
