@@ -1,6 +1,6 @@
 package io.modelegress.server.loopback;
 
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

@@ -3,7 +3,7 @@ package io.modelegress.server.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.modelegress.server.testing.RawHttp;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package io.modelegress.server.testing;
 
 import io.modelegress.server.loopback.ScriptedUpstream;
 import io.modelegress.server.loopback.Scripts;
-import io.modelegress.server.server.Transport;
+import io.modelegress.server.runtime.Transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
