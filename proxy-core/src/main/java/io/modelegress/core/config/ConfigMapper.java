@@ -395,7 +395,8 @@ final class ConfigMapper {
             else if (!"openai".equalsIgnoreCase(dialect)) s.problem("dialect", "\"" + dialect + "\" (expected: openai or anthropic)");
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
-                    overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers")));
+                    overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers"),
+                    s.duration("hedge_after")));
         }
         return out;
     }

@@ -8,12 +8,21 @@ import java.util.List;
  */
 public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
                             List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
-                            Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders) {
+                            Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders,
+                            java.time.Duration hedgeAfter) {
     public RouteSettings {
         models = List.copyOf(models);
         upstreams = List.copyOf(upstreams);
         fallbackOn = List.copyOf(fallbackOn);
         stripRequestHeaders = List.copyOf(stripRequestHeaders);
+    }
+
+    /** Without hedging ({@code hedge_after: 0s}). */
+    public RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models, List<RouteTarget> upstreams,
+                         List<String> fallbackOn, Dialect dialect, Timeouts.Overrides timeouts, RetrySettings retry,
+                         List<String> stripRequestHeaders) {
+        this(name, prefix, stripPrefix, models, upstreams, fallbackOn, dialect, timeouts, retry, stripRequestHeaders,
+                java.time.Duration.ZERO);
     }
 
     /** The shape of our own error bodies on this route. */

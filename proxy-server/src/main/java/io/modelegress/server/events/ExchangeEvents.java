@@ -34,6 +34,12 @@ public interface ExchangeEvents {
     /** Another attempt will be made, for {@code reason} ({@code fallback} when it goes to the next upstream). */
     default void retry(RequestContext rc, String reason) {}
 
+    /**
+     * A hedge ended: {@code hedge_won} or {@code primary_won} (the loser was cancelled at once), {@code failed} (one of
+     * the two failed; the other went on alone), or {@code skipped} (no next upstream admitted it, or its budget refused).
+     */
+    default void hedge(RequestContext rc, String outcome) {}
+
     /** A retryable failure that was not retried, and why (budget, deadline, attempts). */
     default void retryStopped(RequestContext rc, String upstream, String reason) {}
 
@@ -52,6 +58,7 @@ public interface ExchangeEvents {
             @Override public void firstByte(RequestContext rc, String u) { first.firstByte(rc, u); second.firstByte(rc, u); }
             @Override public void attemptEnd(RequestContext rc, String u, String r) { first.attemptEnd(rc, u, r); second.attemptEnd(rc, u, r); }
             @Override public void retry(RequestContext rc, String r) { first.retry(rc, r); second.retry(rc, r); }
+            @Override public void hedge(RequestContext rc, String o) { first.hedge(rc, o); second.hedge(rc, o); }
             @Override public void retryStopped(RequestContext rc, String u, String r) { first.retryStopped(rc, u, r); second.retryStopped(rc, u, r); }
             @Override public void requestEnd(RequestContext rc, RequestOutcome o, long now) { first.requestEnd(rc, o, now); second.requestEnd(rc, o, now); }
         };

@@ -43,6 +43,7 @@ public final class EgressMetrics {
             Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"),
             Map.entry("egress.cluster.redis.up", "1 while the fleet's Redis (cluster.redis.url) answers, else 0: shared limits then pace locally"),
             Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"),
+            Map.entry("egress.hedges", "Hedged requests, by outcome: hedge_won, primary_won (the loser cancelled at once), failed or skipped"),
             Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
@@ -122,6 +123,11 @@ public final class EgressMetrics {
             return;
         }
         counter("egress.upstream.attempts", "upstream", upstream, "result", result).increment();
+    }
+
+    /** A hedge ended with {@code outcome}. */
+    public void hedge(String outcome) {
+        counter("egress.hedges", "outcome", outcome).increment();
     }
 
     public void retry(String reason) {

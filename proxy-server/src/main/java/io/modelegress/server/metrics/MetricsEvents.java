@@ -25,6 +25,9 @@ public final class MetricsEvents implements ExchangeEvents {
     public void retry(RequestContext rc, String reason) { metrics.retry(reason); }
 
     @Override
+    public void hedge(RequestContext rc, String outcome) { metrics.hedge(outcome); }
+
+    @Override
     public void retryStopped(RequestContext rc, String upstream, String reason) { metrics.retryStopped(upstream, reason); }
 
     @Override

@@ -41,6 +41,10 @@ public final class Exchange implements UpstreamAttempt.Listener {
     private RetryPolicy policy;
     private int targetIndex;
     private UpstreamAttempt current;
+    /** A second attempt racing {@link #current} before the commit point ({@code hedge_after}), with its own timers. */
+    private UpstreamAttempt hedge;
+    private ExchangeTimers hedgeTimers;
+    private boolean hedgeArmed;
     /** The upstream whose retry budget lent a permit to the attempt scheduled next (given back if it never starts). */
     private UpstreamState retryPermit;
     private TokenCount tokens;
@@ -108,6 +112,46 @@ public final class Exchange implements UpstreamAttempt.Listener {
         freshNext = false;
         events.attemptStart(rc, rc.upstream, rc.attempts);
         current.start();
+        if (!hedgeArmed && !rc.route.hedgeAfter().isZero()) {
+            hedgeArmed = true;
+            timers.hedge(rc.route.hedgeAfter().toNanos(), this::startHedge);
+        }
+    }
+
+    /**
+     * No first data by {@code hedge_after}: the route's next upstream is started beside the current attempt; the first
+     * to commit wins and the other is cancelled at once. A hedge spends the retry budget, as a retry does.
+     */
+    private void startHedge() {
+        if (finished || current == null || current.committed() || hedge != null) return;
+        int idx = RouteTargets.acquireFrom(rt, rc, request, targetIndex + 1);
+        if (idx < 0) {
+            events.hedge(rc, "skipped");
+            return;
+        }
+        RouteTarget target = rc.route.upstreams().get(idx);
+        UpstreamState state = rt.upstream(target.upstream());
+        if (!state.budget.tryAcquireRetry()) {
+            state.breakers.record(null, () -> null); // the admission slot taken above goes back unused
+            events.hedge(rc, "skipped");
+            return;
+        }
+        rc.attempts++;
+        events.retry(rc, "hedge");
+        hedgeTimers = new ExchangeTimers(down.executor(), () -> finished);
+        hedge = new UpstreamAttempt(this, rt, down, request, rc, target, state, hedgeTimers, true, this::estimate,
+                keepAlive, false);
+        events.attemptStart(rc, target.upstream(), rc.attempts);
+        hedge.start();
+    }
+
+    /** One of two racing attempts is out (it failed, or its answer is dropped): the other goes on alone. */
+    private boolean dropRacer(UpstreamAttempt a) {
+        if (hedge == null || (a != current && a != hedge)) return false;
+        if (a == current) current = hedge;
+        hedge = null;
+        events.hedge(rc, "failed");
+        return true;
     }
 
     /** The request's token estimate, made once, for the upstreams that count tokens. */
@@ -118,11 +162,21 @@ public final class Exchange implements UpstreamAttempt.Listener {
     }
 
     @Override
-    public void onCommitted(UpstreamAttempt a) {}
+    public void onCommitted(UpstreamAttempt a) {
+        rc.upstream = a.upstreamState().settings.name();
+        if (hedge == null) return;
+        UpstreamAttempt loser = a == hedge ? current : hedge;
+        events.hedge(rc, a == hedge ? "hedge_won" : "primary_won");
+        current = a;
+        hedge = null;
+        loser.abort(null); // cancelled: its connection closed, nothing said to its breaker
+    }
 
     @Override
     public boolean retriesInstead(UpstreamAttempt a, AttemptOutcome answer) {
-        if (finished || a != current) return false;
+        if (finished) return false;
+        if (dropRacer(a)) return true;
+        if (a != current) return false;
         if (!decide(a, answer).isRetry()) return false;
         current = null;
         return true;
@@ -130,7 +184,9 @@ public final class Exchange implements UpstreamAttempt.Listener {
 
     @Override
     public void onFailure(UpstreamAttempt a, EgressException e, AttemptOutcome outcome) {
-        if (finished || a != current) return;
+        if (finished) return;
+        if (outcome != null && dropRacer(a)) return;
+        if (a != current) return;
         if (outcome == null) {
             fail(e);
             return;
@@ -195,6 +251,11 @@ public final class Exchange implements UpstreamAttempt.Listener {
         if (finished) return;
         finished = true;
         timers.cancelAll();
+        if (hedgeTimers != null) hedgeTimers.cancelAll();
+        if (hedge != null) {
+            hedge.abort(null);
+            hedge = null;
+        }
         if (retryPermit != null) {
             retryPermit.budget.onRetryEnd(); // the retry it was lent for never started
             retryPermit = null;

@@ -31,6 +31,7 @@ final class ExchangeTimers {
     private ScheduledFuture<?> wake;
     private long wakeAt = NONE;
     private ScheduledFuture<?> retry;
+    private ScheduledFuture<?> hedge;
 
     ExchangeTimers(EventExecutor loop, BooleanSupplier finished) {
         this.loop = loop;
@@ -73,7 +74,19 @@ final class ExchangeTimers {
         }
     }
 
+    /** Starts a hedge after {@code nanos} ({@code routes[].hedge_after}), unless the exchange ended first. */
+    void hedge(long nanos, Runnable start) {
+        hedge = loop.schedule(() -> {
+            hedge = null;
+            start.run();
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
     void cancelAll() {
+        if (hedge != null) {
+            hedge.cancel(false);
+            hedge = null;
+        }
         cancelPhase();
         deadlineAt = NONE;
         sdkAt = NONE;

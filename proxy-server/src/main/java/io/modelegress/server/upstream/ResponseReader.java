@@ -50,6 +50,10 @@ final class ResponseReader {
     private boolean committed;
     private boolean skippingInterim;
     private boolean upstreamKeepAlive;
+    /** This response's status, stream flag and provider request id: the request's once it commits (a hedge races). */
+    private int status;
+    private boolean streaming;
+    private String upstreamRequestId;
     private CommitGate gate;
     private HttpResponse heldHead;
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
@@ -139,6 +143,9 @@ final class ResponseReader {
         boolean bodiless = ResponseHeads.bodiless(code, rc.method);
         boolean sse = ResponseHeads.prepare(resp, rc, keepAlive, bodiless);
         rc.streaming = sse;
+        status = code;
+        streaming = sse;
+        upstreamRequestId = rc.upstreamRequestId;
         UpstreamState state = attempt.upstreamState();
         RateLimitSnapshot signals = RateLimitHeaders.scan(resp.headers().iteratorCharSequence(), rt.ticker());
         if (code == 429) state.limiter.onRateLimited(signals);
@@ -235,6 +242,9 @@ final class ResponseReader {
 
     private void commit() {
         committed = true;
+        rc.status = status;
+        rc.streaming = streaming;
+        rc.upstreamRequestId = upstreamRequestId;
         attempt.commit();
     }
 

@@ -130,4 +130,44 @@ class FailoverTest {
         assertEquals("1", r.headers().firstValue("retry-after").orElse(null));
         assertTrue(r.headers().firstValue("x-egress-error").isEmpty(), "still the upstream's own answer");
     }
+
+    @Test
+    void aHedgedStreamIsAnsweredByTheFasterUpstreamAndTheSlowerOnesConnectionIsClosed() throws Exception {
+        try (TestUpstream slow = new TestUpstream(); TestUpstream fast = new TestUpstream();
+             Sidecar hedged = Sidecar.start("proxy: { use_environment: false }\n"
+                     + "upstreams:\n  slow: { url: \"" + slow.url() + "\" }\n  fast: { url: \"" + fast.url() + "\" }\n"
+                     + "routes:\n  - { name: h, prefix: /v1, upstreams: [slow, fast], hedge_after: 300ms }\n")) {
+            slow.script((ctx, req) -> TestUpstream.sseHead(ctx)); // headers, then nothing: a model stuck in a queue
+            fast.script((ctx, req) -> {
+                TestUpstream.sseHead(ctx);
+                TestUpstream.event(ctx, "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+                        + "\"delta\":{\"content\":\"fast\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+                ctx.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+            });
+            long t0 = System.nanoTime();
+            HttpResponse<String> r = Http.post(hedged.url() + "/v1/chat/completions", "{\"stream\":true}");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("\"content\":\"fast\"") && r.body().endsWith("data: [DONE]\n\n"), r.body());
+            assertTrue(ms >= 300, "the hedge starts after hedge_after: " + ms + "ms");
+            assertEquals(1, slow.receivedCount());
+            assertEquals(1, fast.receivedCount());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(slow::allConnectionsClosed);
+            String metrics = Http.get(hedged.adminUrl() + "/metrics").body();
+            assertTrue(metrics.contains("egress_hedges_total{outcome=\"hedge_won\"} 1.0"), metrics);
+            assertTrue(metrics.contains("egress_retries_total{reason=\"hedge\"} 1.0"), metrics);
+        }
+    }
+
+    @Test
+    void aPrimaryThatAnswersBeforeHedgeAfterIsNeverHedged() throws Exception {
+        try (TestUpstream quick = new TestUpstream(); TestUpstream spare = new TestUpstream();
+             Sidecar hedged = Sidecar.start("proxy: { use_environment: false }\n"
+                     + "upstreams:\n  quick: { url: \"" + quick.url() + "\" }\n  spare: { url: \"" + spare.url() + "\" }\n"
+                     + "routes:\n  - { name: h, prefix: /v1, upstreams: [quick, spare], hedge_after: 2s }\n")) {
+            quick.script(TestUpstream.json(200, "{\"from\":\"quick\"}"));
+            assertEquals("{\"from\":\"quick\"}", Http.post(hedged.url() + "/v1/chat/completions", "{}").body());
+            assertEquals(0, spare.receivedCount());
+        }
+    }
 }
