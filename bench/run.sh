@@ -2,12 +2,14 @@
 # One command, on a fresh Debian machine: the model-egress benchmark on loopback (docs/benchmarks.md).
 #
 #   bench/run.sh                   # everything, 10-15 minutes on 2 cores
-#   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate
+#   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate redis
 #
 # Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
 # sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the
 # 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops),
-# rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them).
+# rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them), redis (issue 17: what the
+# fleet-shared limit check costs per request on a loopback redis-server: scope local vs shared, same load; not in the
+# default set: PHASES="redis" bench/run.sh).
 #
 # Every process it starts listens on 127.0.0.1 only and is stopped on exit; every load loop is bounded in time.
 # Knobs (environment): see the defaults below. Results go to $OUT (default bench/target/run-DATE).
@@ -45,6 +47,8 @@ SLOW_PORT=${SLOW_PORT:-18083}
 NGINX_PORT=${NGINX_PORT:-18082}
 SIDECAR_PORT=${SIDECAR_PORT:-18080}
 ADMIN_PORT=${ADMIN_PORT:-19090}
+REDIS_PORT=${REDIS_PORT:-18379}
+REDIS_CONNECTIONS=${REDIS_CONNECTIONS:-16}
 
 PATH_V1=/v1/chat/completions
 WORK=$(mktemp -d /tmp/model-egress-bench.XXXXXX)
@@ -153,6 +157,7 @@ ensure_tools() {
   command -v wrk >/dev/null || missing+=(wrk)
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   command -v curl >/dev/null || missing+=(curl)
+  if has_phase redis; then command -v redis-server >/dev/null || missing+=(redis-server); fi
   if ((${#missing[@]})); then
     log "installing ${missing[*]} from Debian's packages"
     local sudo=""
@@ -516,6 +521,45 @@ phase_rate() {
   stop_sidecar
 }
 
+phase_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$OUT/redis.log" 2>&1 &
+  local redis_pid=$!; PIDS+=("$redis_pid")
+  for _ in $(seq 100); do { exec 6<>"/dev/tcp/127.0.0.1/$REDIS_PORT"; } 2>/dev/null && { exec 6>&-; break; }; sleep 0.05; done
+  out ""
+  out "### Fleet-shared limits (issue 17): ${REDIS_CONNECTIONS} connections, ${DURATION} s, a budget far above the load so every request is checked and none waits"
+  out ""
+  out "| limits.scope | req/s | p50 ms | p99 ms | +p50 vs local | +p99 vs local | CPU ms per 1k req | errors |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|"
+  local hz scope base50=0 base99=0; hz=$(getconf CLK_TCK)
+  for scope in local shared; do
+    stop_sidecar
+    write_sidecar_config "$WORK/redis.yaml" "{ requests_per_minute: 60000000, scope: $scope }"
+    printf 'cluster: { redis: { url: "redis://127.0.0.1:%s", timeout: 50ms } }\n' "$REDIS_PORT" >>"$WORK/redis.yaml"
+    start_sidecar "$WORK/redis.yaml" "$OUT/sidecar-redis-$scope.log"
+    run_wrk sidecar "$(url_of sidecar)" 64 "$JIT_WARMUP" >/dev/null
+    wait_quiet
+    run_wrk sidecar "$(url_of sidecar)" "$REDIS_CONNECTIONS" "$WARMUP" >/dev/null
+    local b; b=$(cpu_ticks "$SIDECAR_PID")
+    local line; line=$(run_wrk sidecar "$(url_of sidecar)" "$REDIS_CONNECTIONS" "$DURATION")
+    local a; a=$(cpu_ticks "$SIDECAR_PID")
+    log "scope $scope: $line"
+    echo "scope=$scope $line" >>"$OUT/wrk-raw.txt"
+    local p50 p99 n cpu add50="" add99=""
+    p50=$(field "$line" p50_us); p99=$(field "$line" p99_us); n=$(field "$line" requests)
+    cpu=$(awk -v t=$((a - b)) -v hz="$hz" -v n="${n:-0}" 'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
+    if [[ $scope == local ]]; then base50=$p50; base99=$p99; else
+      add50=$(awk -v a="$p50" -v b="$base50" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+      add99=$(awk -v a="$p99" -v b="$base99" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
+    fi
+    local errs=$(($(field "$line" non2xx) + $(field "$line" connect_errors) + $(field "$line" read_errors) + $(field "$line" timeouts)))
+    out "| $scope | $(printf '%.0f' "$(field "$line" rps)") | $(ms "$p50") | $(ms "$p99") | $add50 | $add99 | $cpu | $errs |"
+  done
+  stop_sidecar
+  stop_pid "$redis_pid"
+  out ""
+  out "Target: the shared check adds at most 0.5 ms p50 and 2 ms p99 (one round trip per request: the reservation script)."
+}
+
 phase_profile() {
   [[ -n "$SIDECAR_PID" ]] || start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-profile.log"
   run_wrk sidecar "$(url_of sidecar)" 64 10 >/dev/null
@@ -548,7 +592,7 @@ raise_fd_limit
 log "results: $OUT"
 machine
 # Every port must be free: a leftover process on one of them would be measured in place of ours.
-for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT"; do
+for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT" "$REDIS_PORT"; do
   if { exec 7<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     exec 7>&-
     log "port $port is already in use (a leftover run?): stop that process or choose other ports (see the knobs)"
@@ -567,5 +611,6 @@ if has_phase sse; then phase_sse; fi
 if has_phase profile; then phase_profile; fi
 if has_phase scale; then phase_scale; fi
 if has_phase rate; then phase_rate; fi
+if has_phase redis; then phase_redis; fi
 stop_sidecar
 log "done: $RESULTS"
