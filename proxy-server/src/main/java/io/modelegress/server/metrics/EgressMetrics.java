@@ -40,7 +40,9 @@ public final class EgressMetrics {
             Map.entry("egress.buffered.request.bytes", "Request body bytes held now, against server.max_buffered_bytes"),
             Map.entry("egress.connections.open", "Open connections now, by listener: agent or admin"),
             Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),
-            Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"));
+            Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"),
+            Map.entry("egress.proxy.attempts", "Connection attempts through a proxy (or DIRECT as a failover entry), by proxy (scheme://host:port) and outcome: ok or the error code"),
+            Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -157,6 +159,15 @@ public final class EgressMetrics {
     /** A /debug/doctor call that started a run ({@code "started"}) or joined one under way ({@code "shared"}). */
     public void doctorCall(String run) {
         counter("egress.doctor.calls", "run", run).increment();
+    }
+
+    /** One connect through {@code proxy} (scheme://host:port, never credentials, or DIRECT) ended with {@code outcome}. */
+    public void proxyAttempt(String proxy, String outcome) {
+        counter("egress.proxy.attempts", "proxy", proxy, "outcome", outcome).increment();
+    }
+
+    public void pacFetch(String result) {
+        counter("egress.pac.fetches", "result", result).increment();
     }
 
     public void configReload(String result) {

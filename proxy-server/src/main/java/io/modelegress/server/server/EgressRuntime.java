@@ -45,10 +45,10 @@ public final class EgressRuntime {
         this.timers = timers;
         this.config = config;
         this.router = new Router(config.routes());
-        this.proxies = new ProxyPlanner(config, env);
+        this.proxies = new ProxyPlanner(config, env, metrics, io.modelegress.core.proxy.pac.PacHost.SYSTEM, ticker);
         this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
         SslContext ssl = TlsContexts.client(config.tls().caBundle());
-        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl), upstreamChannels);
+        this.pool = new ConnectionPool(new UpstreamConnector(transport.socketChannel(), dns, ssl, proxies, metrics), upstreamChannels);
         this.metrics = metrics;
         this.ticker = ticker;
         metrics.bindPool(pool, config.upstreams().keySet());
@@ -86,5 +86,8 @@ public final class EgressRuntime {
 
     public ProxyHop proxyFor(UpstreamSettings u) { return proxies.hopFor(u); }
 
-    public void close() { dns.close(); }
+    public void close() {
+        dns.close();
+        proxies.close();
+    }
 }

@@ -186,7 +186,7 @@ public final class Exchange {
             }
             rc.connectNanos = System.nanoTime() - begin;
             lease = l;
-            send(tg, target);
+            send(UpstreamConnector.asConnected(tg, l.channel()), target); // failover or PAC may have chosen another proxy
         });
     }
 
