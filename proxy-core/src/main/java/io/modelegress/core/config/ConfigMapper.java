@@ -109,8 +109,8 @@ final class ConfigMapper {
             s.problem("pac", "set together with proxy." + (p.https() != null ? "https" : "http")
                     + " (expected: either a PAC file or explicit proxies, not both)");
         }
-        if (s.has("pac_refresh") && p.pacRefresh().compareTo(java.time.Duration.ofSeconds(10)) < 0) {
-            s.problem("pac_refresh", p.pacRefresh() + " (expected: at least 10s)");
+        if (s.has("pac_refresh") && p.pacRefresh().compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            s.problem("pac_refresh", p.pacRefresh() + " (expected: at least 1s)");
         }
         if (p.pacTimeout().isZero()) s.problem("pac_timeout", "0 (expected: a duration > 0, like 1s)");
         return p;

@@ -66,7 +66,7 @@ class ProxyConfigTest {
     @CsvSource(delimiter = '|', textBlock = """
             proxy: { pac: "ftp://x/p.pac" }                                        | proxy.pac                | expected: file:///path/proxy.pac
             proxy: { pac: wpad, https: "http://a:1" }                              | proxy.pac                | either a PAC file or explicit proxies
-            proxy: { pac: wpad, pac_refresh: 1s }                                  | proxy.pac_refresh        | at least 10s
+            proxy: { pac: wpad, pac_refresh: 500ms }                                | proxy.pac_refresh        | at least 1s
             proxy: { https: ["http://a:1", "gopher://b"] }                         | proxy.https              | entry [1]: invalid proxy URL "gopher://b"
             proxy: { auth: { scheme: kerberos } }                                  | proxy.auth.scheme        | basic, ntlm, negotiate or auto
             proxy: { auth: { scheme: ntlm } }                                      | proxy.auth.username      | for scheme ntlm

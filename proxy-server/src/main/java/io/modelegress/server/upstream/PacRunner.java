@@ -14,9 +14,6 @@ import io.modelegress.core.proxy.pac.Wpad;
 import io.modelegress.server.metrics.EgressMetrics;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 public final class PacRunner implements AutoCloseable {
     private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
     private static final long ALLOCATION_LIMIT = 64L << 20;
+    private static final int MAX_PAC_BYTES = 4 << 20;
 
     private final String location;
     private final List<String> candidates;
@@ -48,9 +46,9 @@ public final class PacRunner implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final EgressMetrics metrics;
     private final Map<String, ProxyDecision> known = new ConcurrentHashMap<>();
-    private final HttpClient http;
     private volatile String loadedFrom;
     private volatile int knownGeneration = -1;
+    private volatile PacEngine.Status status;
 
     public PacRunner(ProxySettings settings, PacHost host, EgressMetrics metrics) {
         this(settings, host, metrics, settings.pac().equals("wpad") ? wpadCandidates() : List.of(settings.pac()));
@@ -61,14 +59,13 @@ public final class PacRunner implements AutoCloseable {
         this.location = settings.pac();
         this.candidates = List.copyOf(candidates);
         this.engine = new PacEngine(host, settings.pacTimeout(), ALLOCATION_LIMIT, 4096);
+        this.status = engine.status();
         this.metrics = metrics;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "egress-pac");
             t.setDaemon(true);
             return t;
         });
-        this.http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).connectTimeout(FETCH_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NORMAL).executor(Runnable::run).build();
         thread.execute(this::fetch);
         long every = settings.pacRefresh().toMillis();
         thread.scheduleWithFixedDelay(this::fetch, every, every, TimeUnit.MILLISECONDS);
@@ -100,13 +97,9 @@ public final class PacRunner implements AutoCloseable {
         return decide(u.url().getScheme(), u.host(), u.port());
     }
 
-    /** For doctor and explain-proxy: where the file came from and the last fetch failure, read on the PAC thread. */
+    /** For doctor and explain-proxy: where the file came from and the last fetch failure (a snapshot: never waits). */
     public PacEngine.Status status() {
-        try {
-            return thread.submit(engine::status).get(FETCH_TIMEOUT.toMillis() * (candidates.size() + 1), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            return new PacEngine.Status(location, null, "PAC thread busy: " + e, Instant.now(), -1);
-        }
+        return status;
     }
 
     /** Fetch now (tests, reload); completes when the fetch is done. */
@@ -132,6 +125,14 @@ public final class PacRunner implements AutoCloseable {
     }
 
     private void fetch() {
+        try {
+            fetchAll();
+        } finally {
+            status = engine.status();
+        }
+    }
+
+    private void fetchAll() {
         List<String> errors = new ArrayList<>();
         for (String url : candidates) {
             String text;
@@ -157,13 +158,26 @@ public final class PacRunner implements AutoCloseable {
         metrics.pacFetch("failed");
     }
 
-    private String read(String url) throws Exception {
+    /** Blocking, on the PAC thread. HttpURLConnection rather than HttpClient: no selector thread outlives a generation. */
+    private static String read(String url) throws Exception {
         URI u = URI.create(url);
         if ("file".equalsIgnoreCase(u.getScheme())) return Files.readString(Path.of(u), StandardCharsets.UTF_8);
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(u).timeout(FETCH_TIMEOUT).GET()
-                .header("Accept", "application/x-ns-proxy-autoconfig, */*").build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new java.io.IOException("HTTP " + r.statusCode());
-        return r.body();
+        var c = (java.net.HttpURLConnection) u.toURL().openConnection(java.net.Proxy.NO_PROXY); // the PAC is fetched direct
+        c.setConnectTimeout((int) FETCH_TIMEOUT.toMillis());
+        c.setReadTimeout((int) FETCH_TIMEOUT.toMillis());
+        c.setRequestProperty("Accept", "application/x-ns-proxy-autoconfig, */*");
+        c.setUseCaches(false);
+        try {
+            int status = c.getResponseCode();
+            if (status != 200) throw new java.io.IOException("HTTP " + status);
+            try (var in = c.getInputStream()) {
+                byte[] body = in.readNBytes(MAX_PAC_BYTES + 1);
+                if (body.length > MAX_PAC_BYTES) throw new java.io.IOException("larger than " + (MAX_PAC_BYTES >> 20) + "MiB");
+                return new String(body, StandardCharsets.UTF_8);
+            }
+        } finally {
+            c.disconnect();
+        }
     }
 
     private static String shown(String url) {

@@ -151,14 +151,14 @@ public final class ProxyPlanner implements AutoCloseable {
     private Map<String, Object> explained(String url, ProxyDecision d, String upstream, ProxyDecision askedPac) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("url", shown(url));
-        ProxyRoute r = d.failed() ? null : route(d);
+        ProxyRoute r = d.failed() ? null : ordered(route(d));
         out.put("proxy", r == null || r.first() == null ? null : r.first().masked());
         out.put("reason", d.reason());
         if (upstream != null) out.put("upstream", upstream);
         if (d.failed()) out.put("failed", true);
         if (r != null && (r.isFailover() || askedPac != null)) {
             List<Map<String, Object>> legs = new ArrayList<>();
-            for (ProxyRoute.Leg leg : ordered(r).legs()) {
+            for (ProxyRoute.Leg leg : r.legs()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("proxy", leg.hop() == null ? "DIRECT" : leg.hop().masked());
                 m.put("from", leg.step().source());
@@ -166,7 +166,7 @@ public final class ProxyPlanner implements AutoCloseable {
                 legs.add(m);
             }
             out.put("failover", legs);
-            out.put("used", legs.get(0).get("from"));
+            out.put("used", legs.get(0).get("from")); // the entry the next connection takes (ejected ones last)
         }
         if (askedPac != null && pac != null) {
             PacEngine.Status st = pac.status();

@@ -24,7 +24,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failover lists on the wire: {@code proxy.https: [a, b]} tried in order when a proxy itself fails at connect
@@ -35,17 +34,18 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyFailoverTest {
     static SslContext upstreamTls;
     static Path caBundle;
-    @TempDir
-    static Path dir;
 
+    /** Shared with ProxyPacTest: one CA for api.test, its PEM in a temp file removed at exit. */
     @BeforeAll
-    static void certificates() throws Exception {
+    static synchronized void certificates() throws Exception {
+        if (upstreamTls != null) return;
         X509Bundle ca = new CertificateBuilder().subject("CN=failover test CA").setIsCertificateAuthority(true)
                 .algorithm(CertificateBuilder.Algorithm.ecp256).buildSelfSigned();
         X509Bundle leaf = new CertificateBuilder().subject("CN=api.test").addSanDnsName("api.test")
                 .algorithm(CertificateBuilder.Algorithm.ecp256).buildIssuedBy(ca);
         upstreamTls = SslContextBuilder.forServer(leaf.toKeyManagerFactory()).build();
-        caBundle = dir.resolve("ca.pem");
+        caBundle = Files.createTempFile("failover-ca", ".pem");
+        caBundle.toFile().deleteOnExit();
         Files.writeString(caBundle, ca.getCertificatePEM());
     }
 
