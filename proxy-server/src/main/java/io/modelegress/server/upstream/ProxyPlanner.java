@@ -37,6 +37,8 @@ public final class ProxyPlanner implements AutoCloseable {
     private final Map<String, ProxyRoute> routes = new HashMap<>();
     private final ProxyEjections ejections;
     private final PacRunner pac;
+    private final ProxyAuthenticator.Memory authMemory = new ProxyAuthenticator.Memory();
+    private final KerberosClient kerberos;
 
     public ProxyPlanner(EgressConfig config, Map<String, String> env) {
         this(config, env, new EgressMetrics(), PacHost.SYSTEM, Ticker.SYSTEM);
@@ -46,15 +48,20 @@ public final class ProxyPlanner implements AutoCloseable {
         this.config = config;
         this.resolver = new ProxyResolver(config.proxy(), env);
         this.ejections = new ProxyEjections(ticker, config.proxy().ejectFor());
-        boolean anyPac = false;
         for (UpstreamSettings u : config.upstreams().values()) {
             ProxyDecision d = resolver.resolve(UpstreamProxy.parse(u.name(), u.proxy()), u.url().getScheme(), u.host(), u.port());
             decisions.put(u.name(), d);
-            anyPac |= d.pac();
             if (!d.failed() && !d.pac()) routes.put(u.name(), route(d));
         }
         this.pac = config.proxy().pac() != null ? new PacRunner(config.proxy(), pacHost, metrics) : null;
+        this.kerberos = KerberosClient.of(config.proxyAuth(), env);
     }
+
+    /** Schemes learned per proxy under {@code proxy.auth.scheme: auto}. */
+    ProxyAuthenticator.Memory authMemory() { return authMemory; }
+
+    /** The Kerberos login for Negotiate, or null when none is configured. */
+    public KerberosClient kerberos() { return kerberos; }
 
     /** The first proxy for this upstream, or null for direct or PAC; a decision that failed (a bad HTTPS_PROXY) fails the attempt. */
     public ProxyHop hopFor(UpstreamSettings u) {
@@ -225,17 +232,20 @@ public final class ProxyPlanner implements AutoCloseable {
         return new ProxyRoute(legs, d.reason());
     }
 
-    /** A proxy URL without userinfo takes {@code proxy.auth}'s credentials, if any. */
+    /** A proxy URL without userinfo takes {@code proxy.auth}'s credentials, if any; every HTTP proxy takes its scheme. */
     static ProxyHop hop(ProxyUrl p, ProxyCredentials auth) {
         if (p.username() == null && auth.present()) {
             String masked = p.scheme().text() + "://" + auth.username() + ":***@" + p.authority();
-            return new ProxyHop(p.scheme().text(), p.host(), p.port(), auth.username(), auth.password(), masked);
+            return new ProxyHop(p.scheme().text(), p.host(), p.port(), auth.username(), auth.password(), masked, auth);
         }
-        return new ProxyHop(p.scheme().text(), p.host(), p.port(), p.username(), p.password(), p.masked());
+        ProxyCredentials scheme = p.username() == null ? auth
+                : new ProxyCredentials(p.username(), p.password(), auth.scheme(), auth.domain(), auth.principal(), auth.keytab(), auth.spn());
+        return new ProxyHop(p.scheme().text(), p.host(), p.port(), p.username(), p.password(), p.masked(), scheme);
     }
 
     @Override
     public void close() {
         if (pac != null) pac.close();
+        if (kerberos != null) kerberos.close();
     }
 }

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.proxy.Socks5ProxyHandler;
 import io.netty.handler.ssl.SslContext;
@@ -43,11 +42,16 @@ public final class UpstreamConnector {
     /** {@code hop} null: direct. */
     public record Used(ProxyHop hop) {}
 
+    /** The proxy auth scheme a connection used (basic, ntlm, negotiate, none), for the access log. */
+    public static final AttributeKey<String> PROXY_AUTH = AttributeKey.valueOf("egress.proxy.auth");
+
     private final Class<? extends SocketChannel> channelType;
     private final Dns dns;
     private final SslContext sslContext;
     private final ProxyPlanner planner; // null: Target.proxy is the only way (doctor)
     private final EgressMetrics metrics;
+    private final ProxyAuthenticator.Memory authMemory;
+    private final KerberosClient kerberos;
 
     public UpstreamConnector(Class<? extends SocketChannel> channelType, Dns dns, SslContext sslContext) {
         this(channelType, dns, sslContext, null, null);
@@ -60,12 +64,19 @@ public final class UpstreamConnector {
         this.sslContext = sslContext;
         this.planner = planner;
         this.metrics = metrics;
+        this.authMemory = planner == null ? new ProxyAuthenticator.Memory() : planner.authMemory();
+        this.kerberos = planner == null ? null : planner.kerberos();
     }
 
     /** What a connection is for: the upstream, the proxy on the way (or null), and the limits of this attempt. */
     public record Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline) {
-        /** Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled. */
-        public boolean absoluteForm() { return proxy != null && proxy.isHttp() && !upstream.isTls(); }
+        /**
+         * Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled — unless the proxy wants
+         * NTLM or Negotiate, which authenticate a connection: then they are tunnelled with CONNECT like https ones.
+         */
+        public boolean absoluteForm() {
+            return proxy != null && proxy.isHttp() && !upstream.isTls() && proxy.authScheme().equals("basic");
+        }
 
         public Target withProxy(ProxyHop hop) {
             return hop == proxy ? this : new Target(upstream, hop, timeouts, deadline);
@@ -169,9 +180,28 @@ public final class UpstreamConnector {
     /** {@code tunnelTo}: the destination the proxy handler asks for (null when not tunnelling). */
     private void open(EventLoop loop, Target t, InetSocketAddress first, SocketAddress tunnelTo, Promise<Channel> ready) {
         ProxyHop proxy = t.proxy();
+        ProxyAuthenticator auth = tunnelTo != null && proxy.isHttp() ? new ProxyAuthenticator(proxy, authMemory, kerberos) : null;
+        if (auth == null) {
+            open(loop, t, first, tunnelTo, null, false, ready);
+            return;
+        }
+        // A Negotiate token is made before the connection opens, on the GSS pool; the rest continues on this loop.
+        auth.prepare().whenComplete((ok, err) -> loop.execute(() -> {
+            if (err != null) {
+                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                ready.tryFailure(UpstreamFailures.asEgress(c));
+                return;
+            }
+            open(loop, t, first, tunnelTo, auth, false, ready);
+        }));
+    }
+
+    private void open(EventLoop loop, Target t, InetSocketAddress first, SocketAddress tunnelTo, ProxyAuthenticator auth,
+                      boolean restarted, Promise<Channel> ready) {
+        ProxyHop proxy = t.proxy();
         Deadline.Limit connectLimit = t.deadline().limitFor(t.timeouts().connect(), "timeouts.connect");
         Deadline.Limit proxyLimit = t.deadline().limitFor(t.timeouts().proxyConnect(), "timeouts.proxy_connect");
-        ProxyHandler proxyHandler = tunnelTo == null ? null : proxyHandler(proxy, first, proxyLimit.nanos() / 1_000_000);
+        ProxyHandler proxyHandler = tunnelTo == null ? null : proxyHandler(proxy, first, proxyLimit.nanos() / 1_000_000, auth);
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -203,22 +233,39 @@ public final class UpstreamConnector {
             proxyHandler.connectFuture().addListener(tunnel -> {
                 if (!tunnel.isSuccess()) {
                     ch.close();
+                    if (auth != null && !restarted && causedBy(tunnel.cause(), ProxyAuthenticator.Restart.class)) {
+                        // The proxy closed after its 407 under auto: the scheme is learned, open once more with it.
+                        ProxyAuthenticator again = new ProxyAuthenticator(proxy, authMemory, kerberos);
+                        again.prepare().whenComplete((ok, err) -> loop.execute(() -> {
+                            if (err != null) ready.tryFailure(UpstreamFailures.asEgress(unwrap(err)));
+                            else open(loop, t, first, tunnelTo, again, true, ready);
+                        }));
+                        return;
+                    }
                     ready.tryFailure(UpstreamFailures.proxy(tunnel.cause(), t, proxyLimit));
                     return;
                 }
+                if (auth != null) ch.attr(PROXY_AUTH).set(auth.used());
                 startTls(ch, t, ready);
             });
         });
     }
 
-    private static ProxyHandler proxyHandler(ProxyHop proxy, InetSocketAddress proxyAddress, long timeoutMillis) {
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) if (type.isInstance(c)) return true;
+        return false;
+    }
+
+    private static Throwable unwrap(Throwable err) {
+        return err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    }
+
+    private static ProxyHandler proxyHandler(ProxyHop proxy, InetSocketAddress proxyAddress, long timeoutMillis, ProxyAuthenticator auth) {
         ProxyHandler h;
         if (proxy.isSocks()) {
             h = new Socks5ProxyHandler(proxyAddress, proxy.username(), proxy.password());
-        } else if (proxy.username() != null) {
-            h = new HttpProxyHandler(proxyAddress, proxy.username(), proxy.password() == null ? "" : proxy.password());
         } else {
-            h = new HttpProxyHandler(proxyAddress);
+            h = new HttpConnectHandler(proxyAddress, auth, proxy.masked());
         }
         h.setConnectTimeoutMillis(Math.max(1, timeoutMillis));
         return h;

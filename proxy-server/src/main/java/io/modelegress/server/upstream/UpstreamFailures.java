@@ -38,8 +38,14 @@ public final class UpstreamFailures {
 
     public static EgressException proxy(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
+        if (cause != null && cause.getCause() instanceof EgressException) return (EgressException) cause.getCause(); // classified by the authenticator
         ProxyHop proxy = t.proxy();
         String target = t.upstream().host() + ":" + t.upstream().port();
+        if (cause instanceof ProxyStatusException ps) {
+            if (ps.status() == 407) return proxyAuthRequired(proxy, cause);
+            return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " refused the tunnel to "
+                    + target + ": " + statusLine(cause.getMessage()), null, cause);
+        }
         if (cause instanceof HttpProxyHandler.HttpProxyConnectException) {
             String status = statusLine(cause.getMessage());
             if (status.startsWith("407")) return proxyAuthRequired(proxy, cause);
