@@ -186,6 +186,7 @@ public final class Exchange {
             }
             rc.connectNanos = System.nanoTime() - begin;
             lease = l;
+            rc.proxyAuth = l.channel().attr(UpstreamConnector.PROXY_AUTH).get();
             send(UpstreamConnector.asConnected(tg, l.channel()), target); // failover or PAC may have chosen another proxy
         });
     }

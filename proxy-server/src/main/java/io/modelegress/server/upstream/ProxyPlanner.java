@@ -161,6 +161,8 @@ public final class ProxyPlanner implements AutoCloseable {
         ProxyRoute r = d.failed() ? null : ordered(route(d));
         out.put("proxy", r == null || r.first() == null ? null : r.first().masked());
         out.put("reason", d.reason());
+        String auth = r == null ? null : authOf(r.first());
+        if (auth != null) out.put("auth", auth);
         if (upstream != null) out.put("upstream", upstream);
         if (d.failed()) out.put("failed", true);
         if (r != null && (r.isFailover() || askedPac != null)) {
@@ -180,6 +182,19 @@ public final class ProxyPlanner implements AutoCloseable {
             out.put("pac", pacStatus(st));
         }
         return out;
+    }
+
+    /** The proxy auth scheme for explain-proxy and doctor; under auto, the one learned from the proxy's offers. */
+    public String authOf(ProxyHop hop) {
+        if (hop == null || !hop.isHttp()) return null;
+        String s = hop.authScheme();
+        if (s.equals("auto")) {
+            var learned = authMemory.get(hop);
+            return "auto: " + (learned == null ? "not negotiated yet (the proxy's first 407 decides)"
+                    : learned.key() + " (the strongest scheme the proxy offered that we can answer)");
+        }
+        if (s.equals("basic")) return hop.username() == null ? "none" : "basic";
+        return s;
     }
 
     static Map<String, Object> pacStatus(PacEngine.Status st) {

@@ -91,8 +91,9 @@ public final class Ntlm {
         if (b.getInt(8) != 2) throw new IllegalArgumentException("expected NTLM message 2, got type " + b.getInt(8));
         int flags = b.getInt(20);
         byte[] challenge = Arrays.copyOfRange(m, 24, 32);
-        byte[] targetInfo = m.length >= 48 ? field(m, b, 40) : new byte[0];
-        byte[] name = field(m, b, 12);
+        // Some servers (Squid's test helper among them) leave these fields as garbage when their flag is off.
+        byte[] targetInfo = m.length >= 48 && (flags & NEGOTIATE_TARGET_INFO) != 0 ? field(m, b, 40) : new byte[0];
+        byte[] name = lenientField(m, b, 12);
         String targetName = new String(name, (flags & NEGOTIATE_UNICODE) != 0 ? StandardCharsets.UTF_16LE : StandardCharsets.ISO_8859_1);
         return new Challenge(flags, challenge, targetInfo, targetName);
     }
@@ -116,9 +117,11 @@ public final class Ntlm {
         byte[] nt = concat(proof, temp);
         // With a server timestamp the LMv2 response is all zeros ([MS-NLMP] 3.1.5.1.2).
         byte[] lm = serverTime >= 0 ? new byte[24] : lmV2(key, c.serverChallenge(), clientChallenge);
-        byte[] domainBytes = dom.getBytes(StandardCharsets.UTF_16LE);
-        byte[] userBytes = user.getBytes(StandardCharsets.UTF_16LE);
-        byte[] wsBytes = (workstation == null ? "" : workstation).getBytes(StandardCharsets.UTF_16LE);
+        // Strings in the server's choice: Unicode when it agreed to it, else the OEM form ([MS-NLMP] 2.2.2.5).
+        java.nio.charset.Charset cs = (c.flags() & NEGOTIATE_UNICODE) != 0 ? StandardCharsets.UTF_16LE : StandardCharsets.ISO_8859_1;
+        byte[] domainBytes = dom.getBytes(cs);
+        byte[] userBytes = user.getBytes(cs);
+        byte[] wsBytes = (workstation == null ? "" : workstation).getBytes(cs);
         int offset = 64;
         ByteBuffer b = le(offset + lm.length + nt.length + domainBytes.length + userBytes.length + wsBytes.length);
         b.put(SIGNATURE).putInt(3);
@@ -128,7 +131,7 @@ public final class Ntlm {
         offset = fieldHeader(b, userBytes.length, offset);
         offset = fieldHeader(b, wsBytes.length, offset);
         fieldHeader(b, 0, offset); // no encrypted session key: no key exchange is negotiated
-        b.putInt(CLIENT_FLAGS & (c.flags() | NEGOTIATE_UNICODE));
+        b.putInt(CLIENT_FLAGS & c.flags());
         b.put(lm).put(nt).put(domainBytes).put(userBytes).put(wsBytes);
         return b.array();
     }
@@ -168,6 +171,14 @@ public final class Ntlm {
         if (len == 0) return new byte[0];
         if (off < 0 || off + len > m.length) throw new IllegalArgumentException("the NTLM challenge has a field outside the message");
         return Arrays.copyOfRange(m, off, off + len);
+    }
+
+    private static byte[] lenientField(byte[] m, ByteBuffer b, int at) {
+        try {
+            return field(m, b, at);
+        } catch (IllegalArgumentException e) {
+            return new byte[0];
+        }
     }
 
     private static int fieldHeader(ByteBuffer b, int len, int offset) {

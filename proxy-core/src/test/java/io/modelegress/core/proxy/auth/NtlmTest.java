@@ -119,6 +119,18 @@ class NtlmTest {
     }
 
     @Test
+    void squidsTestHelperChallengeWithGarbageFieldsIsReadAndAnsweredInOemStrings() {
+        // ntlm_fake_auth's real challenge: no Unicode, no target info flag, a target name offset pointing nowhere.
+        Ntlm.Challenge c = Ntlm.parseChallenge("TlRMTVNTUAACAAAACQAJAK6qqqoGgggAs7274zW3MacAAAAAAAA6AFdPUktHUk9VUA==");
+        assertEquals(0, c.targetInfo().length);
+        assertFalse(c.legacyOnly(), "extended session security is on: NTLMv2 is answered");
+        byte[] m = Ntlm.authenticate(c, "CORP", "alice", "pw", null, CLIENT_CHALLENGE, 0);
+        ByteBuffer b = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals("alice", new String(field(m, b, 36), StandardCharsets.ISO_8859_1));
+        assertEquals(0, b.getInt(60) & Ntlm.NEGOTIATE_UNICODE);
+    }
+
+    @Test
     void garbageIsNotAChallenge() {
         assertThrows(IllegalArgumentException.class, () -> Ntlm.parseChallenge("not base64!"));
         assertThrows(IllegalArgumentException.class, () -> Ntlm.parseChallenge(Base64.getEncoder().encodeToString(new byte[40])));
