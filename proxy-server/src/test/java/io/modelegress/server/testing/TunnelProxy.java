@@ -25,6 +25,7 @@ public final class TunnelProxy implements AutoCloseable {
     private final List<Map<String, String>> heads = new CopyOnWriteArrayList<>();
     private final AtomicInteger connects = new AtomicInteger();
     private volatile String refuseWith; // null: tunnel
+    private volatile java.util.function.Function<Map<String, String>, String> okHeaders = head -> "";
 
     public TunnelProxy() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -41,6 +42,9 @@ public final class TunnelProxy implements AutoCloseable {
     public List<Map<String, String>> heads() { return new ArrayList<>(heads); }
 
     public int connects() { return connects.get(); }
+
+    /** Extra header lines ("Name: value\r\n") for the 200 to a CONNECT, computed from its request head. */
+    public void okHeaders(java.util.function.Function<Map<String, String>, String> f) { this.okHeaders = f; }
 
     /** From now on answer CONNECT with this status line (e.g. "503 Service Unavailable"), null to tunnel again. */
     public void refuseWith(String statusLine) { this.refuseWith = statusLine; }
@@ -77,7 +81,7 @@ public final class TunnelProxy implements AutoCloseable {
             int port = Integer.parseInt(line[1].substring(line[1].lastIndexOf(':') + 1));
             try (Socket up = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 sockets.add(up);
-                out.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.write(("HTTP/1.1 200 Connection established\r\n" + okHeaders.apply(head) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 Thread back = new Thread(() -> pipe(up, s), "tunnel-proxy-back");
                 back.setDaemon(true);
