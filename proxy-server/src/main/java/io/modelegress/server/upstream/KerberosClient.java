@@ -191,8 +191,10 @@ public final class KerberosClient implements AutoCloseable {
         StringBuilder chain = new StringBuilder();
         for (Throwable c = t; c != null && chain.length() < 600; c = c.getCause()) {
             if (c instanceof java.util.concurrent.CompletionException) continue;
+            String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+            if (chain.toString().endsWith(m)) continue; // the JDK repeats a cause's message in its wrapper
             if (chain.length() > 0) chain.append(": ");
-            chain.append(c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
+            chain.append(m);
             if (c.getCause() == c) break;
         }
         String hint = KerberosHints.hint(chain.toString());

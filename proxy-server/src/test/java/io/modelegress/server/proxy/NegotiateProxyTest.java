@@ -161,6 +161,21 @@ class NegotiateProxyTest {
     }
 
     @Test
+    void doctorReportsNegotiateAndNamesTheLikelyCauseOfAStaleKeytab(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
+            api.script(TestUpstream.json(200, "{\"data\":[]}"));
+            Path good = java.nio.file.Files.writeString(dir.resolve("good.yaml"), config("agent", agentKeytab, api.port()));
+            var ok = io.modelegress.server.server.MainTestAccess.run(env(), "doctor", "--config", good.toString());
+            assertEquals(0, ok.code(), ok.out() + ok.err());
+            assertTrue(ok.out().contains("auth negotiate") && ok.out().contains("authenticated with negotiate"), ok.out());
+            Path stale = java.nio.file.Files.writeString(dir.resolve("stale.yaml"), config("agent", staleKeytab, api.port()));
+            var bad = io.modelegress.server.server.MainTestAccess.run(env(), "doctor", "--config", stale.toString());
+            assertEquals(1, bad.code(), bad.out());
+            assertTrue(bad.out().contains("hint:") && bad.out().contains("likely cause: the keytab's key does not match"), bad.out());
+        }
+    }
+
+    @Test
     void aShortLivedTicketIsRenewedFromTheKeytabBeforeItRunsOut() throws Exception {
         try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
             api.script(TestUpstream.json(200, "{}"));

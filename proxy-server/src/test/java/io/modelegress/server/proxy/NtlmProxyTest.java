@@ -91,6 +91,18 @@ class NtlmProxyTest {
     }
 
     @Test
+    void doctorSaysWhichSchemeAutoNegotiated(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
+            api.script(TestUpstream.json(200, "{\"data\":[]}"));
+            java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("egress.yaml"), config("auto", https(api.port())));
+            var r = io.modelegress.server.server.MainTestAccess.run(java.util.Map.of(), "doctor", "--config", f.toString());
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("authenticated with ntlm (auto: ntlm"), r.out());
+            assertFalse(r.out().contains(PASSWORD), r.out());
+        }
+    }
+
+    @Test
     void aPlainHttpUpstreamIsTunnelledSoNtlmCanAuthenticateTheConnection() throws Exception {
         try (TestUpstream plain = new TestUpstream()) {
             String ups = "upstreams:\n  plain: { url: \"http://plain.test:" + plain.port() + "\" }\nroutes:\n  - { name: plain, prefix: /plain, upstreams: [plain] }\n";
