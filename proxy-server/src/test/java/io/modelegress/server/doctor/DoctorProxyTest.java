@@ -94,6 +94,22 @@ class DoctorProxyTest {
     }
 
     @Test
+    void explainProxyPrintsThePacAnswerTheFailoverListAndTheEntryUsed() throws Exception {
+        Path pac = Files.writeString(dir.resolve("corp.pac"), "function FindProxyForURL(u, h) {"
+                + " return dnsDomainIs(h, '.test') ? 'PROXY a.corp:3128; PROXY b.corp:3128; DIRECT' : 'DIRECT'; }");
+        Path f = Files.writeString(dir.resolve("egress.yaml"), "proxy: { use_environment: false, pac: \"" + pac.toUri()
+                + "\", auth: { scheme: auto, username: u, password: p } }\n"
+                + "upstreams:\n  api: { url: \"https://api.test\" }\nroutes:\n  - { name: r, prefix: /v1, upstreams: [api] }\n");
+        MainTestAccess.Result r = MainTestAccess.run(Map.of(), "explain-proxy", "--config", f.toString(), "https://api.test/v1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("returned \"PROXY a.corp:3128; PROXY b.corp:3128; DIRECT\""), r.out());
+        assertTrue(r.out().contains("the first is used: PAC \"PROXY a.corp:3128\""), r.out());
+        assertTrue(r.out().contains("DIRECT  from PAC \"DIRECT\""), r.out());
+        assertTrue(r.out().contains("auth: auto: not negotiated yet"), r.out());
+        assertTrue(r.out().contains("PAC file " + pac.toUri() + " loaded at"), r.out());
+    }
+
+    @Test
     void anNtlmV1OnlyProxyIsNamedInTheHint() throws Exception {
         // A CHALLENGE without target info or extended session security: what a proxy that allows only NTLMv1 sends.
         byte[] m = new byte[48];
