@@ -176,6 +176,44 @@ class NegotiateProxyTest {
     }
 
     @Test
+    void theTicketCacheNamedByKrb5ccnameIsUsedWithoutAKeytab(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("ccache");
+        ProcessBuilder kinit = new ProcessBuilder("kinit", "-k", "-t", agentKeytab.toString(), "-c", "FILE:" + cache,
+                "agent@" + KerberosRealm.REALM).redirectErrorStream(true);
+        kinit.environment().put("KRB5_CONFIG", realm.krb5Conf().toString());
+        Process p = kinit.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "kinit: " + out);
+        try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
+            api.script(TestUpstream.json(200, "{}"));
+            String cfg = config("agent", agentKeytab, api.port()).replace("principal: \"agent@" + KerberosRealm.REALM
+                    + "\", keytab: \"" + agentKeytab + "\"", "principal: \"agent@" + KerberosRealm.REALM + "\"");
+            Map<String, String> env = Map.of("KRB5_CONFIG", realm.krb5Conf().toString(), "KRB5CCNAME", "FILE:" + cache);
+            try (Sidecar s = Sidecar.start(cfg, env)) {
+                HttpResponse<String> r = Http.get(s.url() + "/api/v1/models");
+                assertEquals(200, r.statusCode(), r.body());
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "[{index}] {0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+            missing SPN | agent@EGRESS.TEST | spn: "HTTP/nowhere.test@EGRESS.TEST" | missing SPN
+            wrong realm | agent@WRONG.REALM |                                    | no key for the principal: the keytab holds none for proxy.auth.principal (a wrong realm
+            """)
+    void doctorNamesTheLikelyKerberosCause(String what, String principal, String extra, String hint,
+                                           @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
+            String cfg = config("agent", agentKeytab, api.port()).replace("\"agent@" + KerberosRealm.REALM + "\"", "\"" + principal + "\"");
+            if (extra != null) cfg = cfg.replace(agentKeytab + "\" } }", agentKeytab + "\", " + extra + " } }");
+            Path f = java.nio.file.Files.writeString(dir.resolve("egress.yaml"), cfg);
+            var r = io.modelegress.server.server.MainTestAccess.run(env(), "doctor", "--config", f.toString());
+            assertEquals(1, r.code(), r.out());
+            assertTrue(r.out().contains("hint:") && r.out().contains("likely cause: " + hint), what + ":\n" + r.out());
+        }
+    }
+
+    @Test
     void aShortLivedTicketIsRenewedFromTheKeytabBeforeItRunsOut() throws Exception {
         try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls)) {
             api.script(TestUpstream.json(200, "{}"));

@@ -25,7 +25,7 @@ public final class KerberosHints {
             new Rule("integrity check on decrypted field failed", "the keytab's key does not match the KDC's: a wrong keytab or an old key version; export it again"),
             new Rule("checksum failed", "the keytab's key does not match: a wrong keytab or an old key version; export it again"),
             new Rule("cannot find key of appropriate type", "the keytab holds no key for that principal and encryption type: export it again with the KDC's enctypes"),
-            new Rule("unable to obtain password from user", "no key for the principal: the keytab does not hold proxy.auth.principal, or there is no ticket cache (KRB5CCNAME) to use"),
+            new Rule("unable to obtain password from user", "no key for the principal: the keytab holds none for proxy.auth.principal (a wrong realm — realm names are case-sensitive — a wrong name, or the wrong keytab file), or there is no ticket cache (KRB5CCNAME) to use"),
             new Rule("message stream modified", "the realm does not match the KDC's (realm names are case-sensitive): check proxy.auth.principal"),
             new Rule("ticket expired", "the ticket expired and could not be renewed: check the keytab (or run kinit for a ticket cache)"),
             new Rule("no valid credentials provided", "no Kerberos ticket: set proxy.auth.principal and keytab, or provide a ticket cache (KRB5CCNAME)"));

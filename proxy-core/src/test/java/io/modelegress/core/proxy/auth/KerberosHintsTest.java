@@ -18,7 +18,7 @@ class KerberosHintsTest {
             KrbException: Cannot get kdc for realm WRONG.REALM                                               | wrong realm
             Pre-authentication information was invalid (24)                                                   | does not match the KDC's
             Integrity check on decrypted field failed (31) - PREAUTH_FAILED                                   | does not match the KDC's
-            Unable to obtain password from user                                                               | does not hold proxy.auth.principal
+            Unable to obtain password from user                                                               | a wrong realm
             Message stream modified (41)                                                                      | case-sensitive
             """)
     void namesTheLikelyCause(String error, String expected) {
