@@ -76,6 +76,24 @@ class NtlmProxyTest {
     }
 
     @Test
+    void theChallengeAndTheAuthenticatedConnectShareOneSocket() throws Exception {
+        // A proxy that insists, as Windows proxies do, on NTLM messages 2 and 3 on the same connection.
+        try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls); io.modelegress.server.testing.TunnelProxy proxy = new io.modelegress.server.testing.TunnelProxy()) {
+            api.script(TestUpstream.json(200, "{}"));
+            proxy.demandNtlm("TlRMTVNTUAACAAAADAAMADgAAAAzgoriASNFZ4mrze8AAAAAAAAAACQAJABEAAAABgBwFwAAAA9TAGUAcgB2AGUAcgACAAwARABvAG0AYQBpAG4AAQAMAFMAZQByAHYAZQByAAAAAAA=");
+            String cfg = config("ntlm", https(api.port())).replace("127.0.0.1:" + squid.port(), "127.0.0.1:" + proxy.port());
+            try (Sidecar s = Sidecar.start(cfg)) {
+                assertEquals(200, Http.get(s.url() + "/api/v1/models").statusCode());
+            }
+            assertEquals(1, proxy.connections(), "one TCP connection for the whole handshake");
+            List<java.util.Map<String, String>> heads = proxy.heads();
+            assertEquals(2, heads.size());
+            assertTrue(heads.get(0).get("proxy-authorization").startsWith("NTLM TlRMTVNTUAAB"), "message 1 first: " + heads.get(0));
+            assertTrue(heads.get(1).get("proxy-authorization").startsWith("NTLM TlRMTVNTUAAD"), "then message 3: " + heads.get(1));
+        }
+    }
+
+    @Test
     void autoPicksNtlmOverBasicAndSaysSo() throws Exception {
         try (TestUpstream api = new TestUpstream(ProxyFailoverTest.upstreamTls); AccessLogCapture log = new AccessLogCapture()) {
             api.script(TestUpstream.json(200, "{}"));

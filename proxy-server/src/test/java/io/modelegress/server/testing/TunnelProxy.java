@@ -24,6 +24,8 @@ public final class TunnelProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<Map<String, String>> heads = new CopyOnWriteArrayList<>();
     private final AtomicInteger connects = new AtomicInteger();
+    private final AtomicInteger sockets_ = new AtomicInteger();
+    private volatile String ntlmChallenge; // non-null: ask for NTLM on the connection first
     private volatile String refuseWith; // null: tunnel
     private volatile java.util.function.Function<Map<String, String>, String> okHeaders = head -> "";
 
@@ -43,6 +45,15 @@ public final class TunnelProxy implements AutoCloseable {
 
     public int connects() { return connects.get(); }
 
+    /** TCP connections accepted. */
+    public int connections() { return sockets_.get(); }
+
+    /**
+     * From now on demand NTLM: a CONNECT without an NTLM AUTHENTICATE (type 3) gets a keep-alive 407 with
+     * {@code challenge}, and the next CONNECT is read from the same socket; a type 3 opens the tunnel.
+     */
+    public void demandNtlm(String challenge) { this.ntlmChallenge = challenge; }
+
     /** Extra header lines ("Name: value\r\n") for the 200 to a CONNECT, computed from its request head. */
     public void okHeaders(java.util.function.Function<Map<String, String>, String> f) { this.okHeaders = f; }
 
@@ -54,6 +65,7 @@ public final class TunnelProxy implements AutoCloseable {
             try {
                 Socket s = server.accept();
                 sockets.add(s);
+                sockets_.incrementAndGet();
                 Thread t = new Thread(() -> serve(s), "tunnel-proxy-conn");
                 t.setDaemon(true);
                 t.start();
@@ -71,6 +83,15 @@ public final class TunnelProxy implements AutoCloseable {
             if (head == null) return;
             heads.add(head);
             connects.incrementAndGet();
+            while (ntlmChallenge != null && !isNtlmType3(head.get("proxy-authorization"))) {
+                out.write(("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM " + ntlmChallenge
+                        + "\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                head = readHead(in);
+                if (head == null) return;
+                heads.add(head);
+                connects.incrementAndGet();
+            }
             String[] line = head.get(":request").split(" ");
             String status = refuseWith;
             if (status != null || !line[0].equals("CONNECT")) {
@@ -92,6 +113,12 @@ public final class TunnelProxy implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // the peer went away
         }
+    }
+
+    private static boolean isNtlmType3(String authorization) {
+        if (authorization == null || !authorization.startsWith("NTLM ")) return false;
+        byte[] m = java.util.Base64.getDecoder().decode(authorization.substring(5).strip());
+        return m.length > 12 && m[8] == 3;
     }
 
     private static void pipe(Socket from, Socket to) {
