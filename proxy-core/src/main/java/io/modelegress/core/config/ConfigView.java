@@ -23,9 +23,14 @@ public final class ConfigView {
                 "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout()),
                 "max_buffered_bytes", s.maxBufferedBytes() == 0 ? "auto" : s.maxBufferedBytes(),
                 "max_uncommitted_bytes", s.maxUncommittedBytes()));
-        root.put("proxy", map("use_environment", c.proxy().useEnvironment(), "https", mask(c.proxy().https(), maskProxy),
-                "http", mask(c.proxy().http(), maskProxy), "no_proxy", c.proxy().noProxy(),
-                "auth", c.proxyAuth().present() ? map("username", c.proxyAuth().username(), "password", "<redacted>") : null));
+        ProxySettings p = c.proxy();
+        ProxyCredentials pa = c.proxyAuth();
+        root.put("proxy", map("use_environment", p.useEnvironment(), "https", masked(p.httpsProxies(), maskProxy),
+                "http", masked(p.httpProxies(), maskProxy), "no_proxy", p.noProxy(),
+                "auth", pa.present() ? map("username", pa.username(), "password", "<redacted>", "scheme", pa.scheme(), "domain", pa.domain())
+                        : pa.configured() ? map("scheme", pa.scheme(), "principal", pa.principal(), "keytab", pa.keytab(), "spn", pa.spn()) : null,
+                "pac", p.pac() == null ? null : maskProxy.apply(p.pac()), "pac_refresh", str(p.pacRefresh()),
+                "pac_timeout", str(p.pacTimeout()), "eject_for", str(p.ejectFor())));
         root.put("tls", map("ca_bundle", c.tls().caBundle() == null ? null : c.tls().caBundle().toString()));
         root.put("dns", map("servers", c.dns().servers().stream().map(HostPort::toString).toList(), "hosts", c.dns().hosts()));
         root.put("timeouts", timeouts(c.timeouts()));
@@ -87,5 +92,12 @@ public final class ConfigView {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
         return m;
+    }
+
+    /** One proxy stays a string (as before failover lists); a list stays a list. */
+    private static Object masked(List<String> urls, UnaryOperator<String> maskProxy) {
+        if (urls.isEmpty()) return null;
+        if (urls.size() == 1) return maskProxy.apply(urls.get(0));
+        return urls.stream().map(maskProxy).toList();
     }
 }

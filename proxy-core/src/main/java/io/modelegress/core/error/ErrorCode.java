@@ -34,7 +34,8 @@ public enum ErrorCode {
     OVERLOADED("overloaded", 503, true, "the request bodies the sidecar holds reached server.max_buffered_bytes; the agent retries after retry-after, or raise the limit (and -XX:MaxDirectMemorySize)"),
     SHUTTING_DOWN("shutting_down", 503, true, "the sidecar is draining for shutdown; retry on the next instance"),
     INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id"),
-    CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload");
+    CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload"),
+    PROXY_PAC_FAILED("proxy_pac_failed", 502, false, "the PAC file (proxy.pac) could not be fetched or evaluated for this host; see doctor and explain-proxy");
 
     private final String code;
     private final int status;

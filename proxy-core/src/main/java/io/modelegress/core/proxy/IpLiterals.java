@@ -114,6 +114,35 @@ public final class IpLiterals {
         return ((a[whole] ^ b[whole]) & mask) == 0;
     }
 
+    /**
+     * Whether the literal {@code ip} lies in {@code prefix} ({@code 10.0.0.0/8}, {@code fd00::/8}; no length means the
+     * whole address). False for anything that is not a literal: PAC's isInNetEx must not throw on bad input.
+     */
+    public static boolean inPrefix(String ip, String prefix) {
+        if (ip == null || prefix == null) return false;
+        int slash = prefix.indexOf('/');
+        String base = slash < 0 ? prefix.strip() : prefix.substring(0, slash).strip();
+        int bits;
+        try {
+            bits = slash < 0 ? -1 : Integer.parseInt(prefix.substring(slash + 1).strip());
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        long a4 = parseIpv4(ip.strip());
+        long p4 = parseIpv4(base);
+        if (a4 >= 0 && p4 >= 0) {
+            int n = bits < 0 ? 32 : bits;
+            if (n > 32) return false;
+            long mask = ipv4Mask(n);
+            return (a4 & mask) == (p4 & mask);
+        }
+        byte[] a6 = parseIpv6(ip.strip());
+        byte[] p6 = parseIpv6(base);
+        if (a6 == null || p6 == null) return false;
+        int n = bits < 0 ? 128 : bits;
+        return n <= 128 && sameIpv6Prefix(a6, p6, n);
+    }
+
     private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
     }

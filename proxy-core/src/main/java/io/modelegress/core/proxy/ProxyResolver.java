@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * Decides, per upstream connection, whether to go through a proxy and why. Most specific first:
- * the upstream's own {@code proxy} → {@code proxy.https}/{@code proxy.http} by target scheme → (with
+ * the upstream's own {@code proxy} → {@code proxy.https}/{@code proxy.http} by target scheme (one URL or a failover
+ * list) → {@code proxy.pac} (the decision says "ask the PAC"; the server evaluates it) → (with
  * {@code proxy.use_environment}) https_proxy/http_proxy, then all_proxy → none. NO_PROXY, {@code proxy.no_proxy} and
  * the loopback rule send a target direct past the global proxies, but never override an upstream's explicit proxy.
  * Immutable; everything is parsed at construction, so {@link #resolve} allocates nothing unless a target goes direct
@@ -42,8 +43,9 @@ public final class ProxyResolver {
         }
         this.noProxy = noProxyBuilder.build();
         notes.addAll(noProxy.ignored());
-        this.https = rule("https", "proxy.https", settings.https(), env, notes);
-        this.http = rule("http", "proxy.http", settings.http(), env, notes);
+        String pac = pacLocation(settings.pac());
+        this.https = rule("https", "proxy.https", settings.httpsProxies(), pac, env, notes);
+        this.http = rule("http", "proxy.http", settings.httpProxies(), pac, env, notes);
         this.warnings = List.copyOf(notes);
     }
 
@@ -83,20 +85,45 @@ public final class ProxyResolver {
         return warnings;
     }
 
-    private static SchemeRule rule(String scheme, String key, String configured, ProxyEnvironment env, Set<String> notes) {
-        if (configured != null && !configured.isBlank()) {
-            ProxyUrl url;
-            try {
-                url = ProxyUrl.parse(configured);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    private static SchemeRule rule(String scheme, String key, List<String> configured, String pac, ProxyEnvironment env,
+                                   Set<String> notes) {
+        if (!configured.isEmpty()) {
+            List<ProxyStep> steps = new java.util.ArrayList<>();
+            for (int i = 0; i < configured.size(); i++) {
+                String entryKey = configured.size() == 1 ? key : key + "[" + i + "]";
+                try {
+                    steps.add(new ProxyStep(ProxyUrl.parse(configured.get(i)), entryKey));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(entryKey + ": " + e.getMessage(), e);
+                }
             }
-            return new SchemeRule(ProxyDecision.via(url, key + " (" + scheme + " upstream) = " + url.masked()), null);
+            if (steps.size() == 1) {
+                ProxyUrl url = steps.get(0).proxy();
+                return new SchemeRule(ProxyDecision.via(url, key + " (" + scheme + " upstream) = " + url.masked()), null);
+            }
+            StringBuilder why = new StringBuilder(key).append(" (").append(scheme).append(" upstream) = ");
+            for (int i = 0; i < steps.size(); i++) why.append(i == 0 ? "" : ", then ").append(steps.get(i).label());
+            return new SchemeRule(ProxyDecision.chain(steps, why.toString()), null);
+        }
+        if (pac != null) {
+            return new SchemeRule(ProxyDecision.askPac("proxy.pac = " + ProxyUrl.redactCredentials(pac)), null);
         }
         if (env == null) {
             return new SchemeRule(null, ProxyDecision.direct("no proxy configured (" + key + " unset, proxy.use_environment off)"));
         }
         return environmentRule(scheme, env, notes);
+    }
+
+    /** {@code proxy.pac} as given, checked: {@code wpad}, or a file, http or https URL. */
+    static String pacLocation(String pac) {
+        if (pac == null || pac.isBlank()) return null;
+        String v = pac.strip();
+        String lower = v.toLowerCase(Locale.ROOT);
+        if (lower.equals("wpad") || lower.startsWith("file:/") || lower.startsWith("http://") || lower.startsWith("https://")) {
+            return lower.equals("wpad") ? "wpad" : v;
+        }
+        throw new IllegalArgumentException("proxy.pac: \"" + ProxyUrl.redactCredentials(v)
+                + "\" (expected: file:///path/proxy.pac, http(s)://host/wpad.dat or wpad)");
     }
 
     private static SchemeRule environmentRule(String scheme, ProxyEnvironment env, Set<String> notes) {

@@ -21,7 +21,7 @@ public final class AdminEndpoints {
         m.put("/debug/proxy", q -> {
             List<String> url = q.parameters().get("url");
             if (url == null || url.isEmpty()) throw new IllegalArgumentException("missing ?url= (expected: /debug/proxy?url=https://api.openai.com)");
-            return runtime.get().proxies().explain(url.get(0));
+            return runtime.get().proxies().explainAsync(url.get(0)); // a PAC answers on its own thread
         });
         m.put("/debug/breakers", q -> BreakersView.of(runtime.get()));
         m.put("/debug/doctor", q -> {

@@ -85,6 +85,7 @@ public final class Main {
                     out.println(d.get("url") + " -> " + (d.get("proxy") == null ? "direct" : "via " + d.get("proxy")));
                     out.println("  because " + d.get("reason"));
                     if (d.get("upstream") != null) out.println("  (upstream \"" + d.get("upstream") + "\" is configured for this host)");
+                    explainProxyDetails(d, out);
                 }
                 return OK;
             }
@@ -206,5 +207,23 @@ public final class Main {
                 "  --version                       print the version",
                 "  --help                          this text",
                 "");
+    }
+
+    /** The proxy auth scheme, the failover list (PAC or config) and the PAC file's state, when there are any. */
+    @SuppressWarnings("unchecked")
+    private static void explainProxyDetails(Map<String, Object> d, PrintStream out) {
+        if (d.get("auth") != null) out.println("  auth: " + d.get("auth"));
+        if (d.get("failover") instanceof java.util.List<?> legs) {
+            out.println("  failover, in order (the first is used: " + d.get("used") + "):");
+            for (Object leg : legs) {
+                Map<String, Object> m = (Map<String, Object>) leg;
+                out.println("    " + m.get("proxy") + "  from " + m.get("from")
+                        + (m.get("ejected_for_ms") != null ? "  (ejected for " + m.get("ejected_for_ms") + "ms)" : ""));
+            }
+        }
+        if (d.get("pac") instanceof Map<?, ?> pac) {
+            out.println("  PAC file " + pac.get("location") + (pac.get("loaded_at") == null ? " (not loaded)" : " loaded at " + pac.get("loaded_at")));
+            if (pac.get("last_error") != null) out.println("  PAC last error: " + pac.get("last_error"));
+        }
     }
 }

@@ -132,6 +132,33 @@ final class DoctorSteps {
         return ch;
     }
 
+    /**
+     * DNS, TCP, CONNECT with the proxy's auth scheme (NTLM, Negotiate, auto) and TLS, as the request path does them;
+     * records the scheme used. Blocking, with the sum of the phase limits as its cap.
+     */
+    Channel authenticatedTunnel(UpstreamConnector connector, io.modelegress.server.upstream.ProxyPlanner planner) {
+        Timeouts to = t.timeouts();
+        long t0 = System.nanoTime();
+        long cap = to.dns().plus(to.connect()).plus(to.proxyConnect()).plus(to.tlsHandshake()).toMillis() + 5_000;
+        Future<Channel> f = connector.connectOnce(loop, t);
+        f.awaitUninterruptibly(cap);
+        if (!f.isSuccess()) {
+            if (!f.isDone()) f.cancel(false);
+            return fail("connect", t0, f.cause() == null ? new EgressException(io.modelegress.core.error.ErrorCode.PROXY_CONNECT_TIMEOUT,
+                    "no tunnel through " + t.proxy().masked() + " within " + cap + "ms") : f.cause());
+        }
+        Channel ch = f.getNow();
+        String scheme = ch.attr(UpstreamConnector.PROXY_AUTH).get();
+        String how = planner.authOf(t.proxy());
+        c.add("connect", Status.OK, ms(t0), "CONNECT " + t.upstream().host() + ":" + t.upstream().port() + " through "
+                + t.proxy().masked() + ", authenticated with " + scheme + (how != null && how.startsWith("auto") ? " (" + how + ")" : "")
+                + (t.upstream().isTls() ? "; TLS verified" : ""));
+        if (ch.pipeline().get(io.modelegress.server.http.HandlerNames.CLIENT_CODEC) != null) {
+            ch.pipeline().remove(io.modelegress.server.http.HandlerNames.CLIENT_CODEC); // probe() brings its own codec
+        }
+        return ch;
+    }
+
     boolean tls(Channel ch, Timeouts to) {
         return handshake(ch, "tls", t.upstream().host(), t.upstream().port(), to);
     }

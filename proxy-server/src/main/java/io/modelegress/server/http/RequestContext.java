@@ -30,6 +30,8 @@ public final class RequestContext {
     public long bytesIn;
     public long bytesOut;
     public boolean streaming;
+    /** The proxy auth scheme of the upstream connection (basic, ntlm, negotiate, none), null without a proxy. */
+    public String proxyAuth;
     /** A limit on the wait until the response is committed (the agent SDK's announced timeout), or null. */
     public java.time.Duration headersLimit;
     public String headersLimitSource;

@@ -44,7 +44,9 @@ public final class EgressMetrics {
             Map.entry("egress.cluster.redis.up", "1 while the fleet's Redis (cluster.redis.url) answers, else 0: shared limits then pace locally"),
             Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"),
             Map.entry("egress.hedges", "Hedged requests, by outcome: hedge_won, primary_won (the loser cancelled at once), failed or skipped"),
-            Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"));
+            Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"),
+            Map.entry("egress.proxy.attempts", "Connection attempts through a proxy (or DIRECT as a failover entry), by proxy (scheme://host:port) and outcome: ok or the error code"),
+            Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -174,6 +176,15 @@ public final class EgressMetrics {
     /** A request of a shared-scope upstream paced locally: the fleet's Redis was down or slow. */
     public void clusterFallback(String upstream) {
         counter("egress.cluster.fallback", "upstream", upstream).increment();
+    }
+
+    /** One connect through {@code proxy} (scheme://host:port, never credentials, or DIRECT) ended with {@code outcome}. */
+    public void proxyAttempt(String proxy, String outcome) {
+        counter("egress.proxy.attempts", "proxy", proxy, "outcome", outcome).increment();
+    }
+
+    public void pacFetch(String result) {
+        counter("egress.pac.fetches", "result", result).increment();
     }
 
     public void configReload(String result) {

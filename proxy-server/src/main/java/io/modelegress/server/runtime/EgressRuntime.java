@@ -76,10 +76,11 @@ public final class EgressRuntime implements ExchangeContext {
         this.timers = timers;
         this.config = config;
         this.router = new Router(config.routes());
-        this.proxies = new ProxyPlanner(config, env);
+        this.proxies = new ProxyPlanner(config, env, metrics, io.modelegress.core.proxy.pac.PacHost.SYSTEM, ticker);
         this.dns = new Dns(config.dns(), transport.datagramChannel(), config.timeouts().dns());
         this.pool = new ConnectionPool(connector != null ? connector
-                : new UpstreamConnector(transport.socketChannel(), dns, TlsContexts.client(config.tls().caBundle())), upstreamChannels);
+                : new UpstreamConnector(transport.socketChannel(), dns, TlsContexts.client(config.tls().caBundle()), proxies, metrics),
+                upstreamChannels);
         this.metrics = metrics;
         this.ticker = ticker;
         for (String u : config.upstreams().keySet()) {
@@ -158,5 +159,6 @@ public final class EgressRuntime implements ExchangeContext {
     public void close() {
         health.close();
         dns.close();
+        proxies.close();
     }
 }

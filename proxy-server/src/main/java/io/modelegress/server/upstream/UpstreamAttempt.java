@@ -169,8 +169,9 @@ final class UpstreamAttempt implements AttemptControl {
             }
             lease = (ConnectionPool.Lease) f.getNow();
             rc.connectNanos = System.nanoTime() - begin;
+            rc.proxyAuth = lease.channel().attr(UpstreamConnector.PROXY_AUTH).get();
             events.connectEnd(rc, settings.name(), rc.connectNanos);
-            send(tg);
+            send(UpstreamConnector.asConnected(tg, lease.channel())); // failover or PAC may have chosen another proxy
         });
     }
 

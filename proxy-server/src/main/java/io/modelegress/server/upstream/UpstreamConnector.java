@@ -12,7 +12,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.proxy.Socks5ProxyHandler;
 import io.netty.handler.ssl.SslContext;
@@ -23,6 +22,11 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import io.modelegress.core.error.EgressException;
+import io.modelegress.server.metrics.EgressMetrics;
+import io.netty.util.AttributeKey;
 
 /**
  * Opens one upstream connection phase by phase — DNS, TCP connect, proxy handshake, TLS — each under its own limit
@@ -32,24 +36,115 @@ public final class UpstreamConnector implements Connector {
     public static final int MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
     private static final String CONNECT_SINK = "connect-sink";
 
+    /** Which proxy a connection went through (a failover list or PAC may have picked another than the first). */
+    public static final AttributeKey<Used> PROXY_USED = AttributeKey.valueOf("egress.proxy.used");
+
+    /** {@code hop} null: direct. */
+    public record Used(ProxyHop hop) {}
+
+    /** The proxy auth scheme a connection used (basic, ntlm, negotiate, none), for the access log. */
+    public static final AttributeKey<String> PROXY_AUTH = AttributeKey.valueOf("egress.proxy.auth");
+
     private final Class<? extends SocketChannel> channelType;
     private final Dns dns;
     private final SslContext sslContext;
+    private final ProxyPlanner planner; // null: Target.proxy is the only way (doctor)
+    private final EgressMetrics metrics;
+    private final ProxyAuthenticator.Memory authMemory;
+    private final KerberosClient kerberos;
 
     public UpstreamConnector(Class<? extends SocketChannel> channelType, Dns dns, SslContext sslContext) {
+        this(channelType, dns, sslContext, null, null);
+    }
+
+    public UpstreamConnector(Class<? extends SocketChannel> channelType, Dns dns, SslContext sslContext,
+                             ProxyPlanner planner, EgressMetrics metrics) {
         this.channelType = channelType;
         this.dns = dns;
         this.sslContext = sslContext;
+        this.planner = planner;
+        this.metrics = metrics;
+        this.authMemory = planner == null ? new ProxyAuthenticator.Memory() : planner.authMemory();
+        this.kerberos = planner == null ? null : planner.kerberos();
     }
 
     /** What a connection is for: the upstream, the proxy on the way (or null), and the limits of this attempt. */
     public record Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline) {
-        /** Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled. */
-        public boolean absoluteForm() { return proxy != null && proxy.isHttp() && !upstream.isTls(); }
+        /**
+         * Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled — unless the proxy wants
+         * NTLM or Negotiate, which authenticate a connection: then they are tunnelled with CONNECT like https ones.
+         */
+        public boolean absoluteForm() {
+            return proxy != null && proxy.isHttp() && !upstream.isTls() && proxy.authScheme().equals("basic");
+        }
+
+        public Target withProxy(ProxyHop hop) {
+            return hop == proxy ? this : new Target(upstream, hop, timeouts, deadline);
+        }
     }
 
+    /** The target as the connection was actually made: its proxy is the one this channel went through. */
+    public static Target asConnected(Target t, Channel ch) {
+        Used used = ch.attr(PROXY_USED).get();
+        return used == null ? t : t.withProxy(used.hop());
+    }
+
+    /**
+     * A connection ready for HTTP. With a planner, the upstream's proxy route decides (and {@code t.proxy()} is only
+     * its first leg): each leg is tried in order while the proxy itself fails at connect (refused, timeout, 5xx to
+     * CONNECT), the failed proxy ejected for {@code proxy.eject_for}.
+     */
     @Override
     public Future<Channel> connect(EventLoop loop, Target t) {
+        if (planner == null) return connectOnce(loop, t);
+        Promise<Channel> ready = loop.newPromise();
+        planner.routeFor(t.upstream()).whenComplete((route, err) -> {
+            if (loop.inEventLoop()) begin(loop, t, route, err, ready);
+            else loop.execute(() -> begin(loop, t, route, err, ready));
+        });
+        return ready;
+    }
+
+    private void begin(EventLoop loop, Target t, ProxyRoute route, Throwable err, Promise<Channel> ready) {
+        if (err != null) {
+            Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+            ready.tryFailure(c);
+            return;
+        }
+        tryLeg(loop, t, route, 0, new ArrayList<>(0), ready);
+    }
+
+    private void tryLeg(EventLoop loop, Target t, ProxyRoute route, int i, List<String> failed, Promise<Channel> ready) {
+        ProxyRoute.Leg leg = route.legs().get(i);
+        boolean counted = leg.hop() != null || route.isFailover();
+        connectOnce(loop, t.withProxy(leg.hop())).addListener(f -> {
+            if (f.isSuccess()) {
+                Channel ch = (Channel) f.getNow();
+                ch.attr(PROXY_USED).set(new Used(leg.hop()));
+                if (counted) metrics.proxyAttempt(leg.label(), "ok");
+                planner.ejections().restore(leg.step());
+                if (!ready.trySuccess(ch)) ch.close();
+                return;
+            }
+            EgressException e = UpstreamFailures.asEgress(f.cause());
+            if (counted) metrics.proxyAttempt(leg.label(), e.code().code());
+            boolean proxyDown = UpstreamFailures.proxyItselfFailed(e, leg.hop());
+            if (proxyDown) planner.ejections().eject(leg.step());
+            if (proxyDown && i + 1 < route.legs().size() && !t.deadline().expired()) {
+                failed.add(leg.label() + " (" + leg.step().source() + "): " + e.code().code());
+                tryLeg(loop, t, route, i + 1, failed, ready);
+                return;
+            }
+            if (!failed.isEmpty()) {
+                e = new EgressException(e.code(), e.getMessage() + " (failover: tried before " + String.join(", ", failed)
+                        + ")", e.retryAfter(), e.getCause());
+            }
+            ready.tryFailure(e);
+        });
+    }
+
+    /** One connection through exactly {@code t.proxy()} (or direct). */
+    public Future<Channel> connectOnce(EventLoop loop, Target t) {
         Promise<Channel> ready = loop.newPromise();
         UpstreamSettings u = t.upstream();
         ProxyHop proxy = t.proxy();
@@ -86,9 +181,28 @@ public final class UpstreamConnector implements Connector {
     /** {@code tunnelTo}: the destination the proxy handler asks for (null when not tunnelling). */
     private void open(EventLoop loop, Target t, InetSocketAddress first, SocketAddress tunnelTo, Promise<Channel> ready) {
         ProxyHop proxy = t.proxy();
+        ProxyAuthenticator auth = tunnelTo != null && proxy.isHttp() ? new ProxyAuthenticator(proxy, authMemory, kerberos) : null;
+        if (auth == null) {
+            open(loop, t, first, tunnelTo, null, false, ready);
+            return;
+        }
+        // A Negotiate token is made before the connection opens, on the GSS pool; the rest continues on this loop.
+        auth.prepare().whenComplete((ok, err) -> loop.execute(() -> {
+            if (err != null) {
+                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+                ready.tryFailure(UpstreamFailures.asEgress(c));
+                return;
+            }
+            open(loop, t, first, tunnelTo, auth, false, ready);
+        }));
+    }
+
+    private void open(EventLoop loop, Target t, InetSocketAddress first, SocketAddress tunnelTo, ProxyAuthenticator auth,
+                      boolean restarted, Promise<Channel> ready) {
+        ProxyHop proxy = t.proxy();
         Deadline.Limit connectLimit = t.deadline().limitFor(t.timeouts().connect(), "timeouts.connect");
         Deadline.Limit proxyLimit = t.deadline().limitFor(t.timeouts().proxyConnect(), "timeouts.proxy_connect");
-        ProxyHandler proxyHandler = tunnelTo == null ? null : proxyHandler(proxy, first, proxyLimit.nanos() / 1_000_000);
+        ProxyHandler proxyHandler = tunnelTo == null ? null : proxyHandler(proxy, first, proxyLimit.nanos() / 1_000_000, auth);
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -120,22 +234,39 @@ public final class UpstreamConnector implements Connector {
             proxyHandler.connectFuture().addListener(tunnel -> {
                 if (!tunnel.isSuccess()) {
                     ch.close();
+                    if (auth != null && !restarted && causedBy(tunnel.cause(), ProxyAuthenticator.Restart.class)) {
+                        // The proxy closed after its 407 under auto: the scheme is learned, open once more with it.
+                        ProxyAuthenticator again = new ProxyAuthenticator(proxy, authMemory, kerberos);
+                        again.prepare().whenComplete((ok, err) -> loop.execute(() -> {
+                            if (err != null) ready.tryFailure(UpstreamFailures.asEgress(unwrap(err)));
+                            else open(loop, t, first, tunnelTo, again, true, ready);
+                        }));
+                        return;
+                    }
                     ready.tryFailure(UpstreamFailures.proxy(tunnel.cause(), t, proxyLimit));
                     return;
                 }
+                if (auth != null) ch.attr(PROXY_AUTH).set(auth.used());
                 startTls(ch, t, ready);
             });
         });
     }
 
-    private static ProxyHandler proxyHandler(ProxyHop proxy, InetSocketAddress proxyAddress, long timeoutMillis) {
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) if (type.isInstance(c)) return true;
+        return false;
+    }
+
+    private static Throwable unwrap(Throwable err) {
+        return err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    }
+
+    private static ProxyHandler proxyHandler(ProxyHop proxy, InetSocketAddress proxyAddress, long timeoutMillis, ProxyAuthenticator auth) {
         ProxyHandler h;
         if (proxy.isSocks()) {
             h = new Socks5ProxyHandler(proxyAddress, proxy.username(), proxy.password());
-        } else if (proxy.username() != null) {
-            h = new HttpProxyHandler(proxyAddress, proxy.username(), proxy.password() == null ? "" : proxy.password());
         } else {
-            h = new HttpProxyHandler(proxyAddress);
+            h = new HttpConnectHandler(proxyAddress, auth, proxy.masked());
         }
         h.setConnectTimeoutMillis(Math.max(1, timeoutMillis));
         return h;

@@ -54,8 +54,14 @@ public final class UpstreamFailures {
 
     public static EgressException proxy(Throwable cause, UpstreamConnector.Target t, Deadline.Limit limit) {
         if (cause instanceof EgressException) return (EgressException) cause;
+        if (cause != null && cause.getCause() instanceof EgressException) return (EgressException) cause.getCause(); // classified by the authenticator
         ProxyHop proxy = t.proxy();
         String target = t.upstream().host() + ":" + t.upstream().port();
+        if (cause instanceof ProxyStatusException ps) {
+            if (ps.status() == 407) return proxyAuthRequired(proxy, cause);
+            return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " refused the tunnel to "
+                    + target + ": " + statusLine(cause.getMessage()), null, cause);
+        }
         if (cause instanceof HttpProxyHandler.HttpProxyConnectException) {
             String status = statusLine(cause.getMessage());
             if (status.startsWith("407")) return proxyAuthRequired(proxy, cause);
@@ -89,6 +95,33 @@ public final class UpstreamFailures {
         return new EgressException(ErrorCode.PROXY_REJECTED, "proxy " + proxy.masked() + " answered something that is not "
                 + (proxy.isSocks() ? "a SOCKS5 reply" : "an HTTP response") + " to " + (proxy.isSocks() ? "the handshake for " : "CONNECT ")
                 + target + " (" + simple(cause) + ")", null, cause);
+    }
+
+    /** Any failure of the connect path as a catalogued one (a bug surfaces as internal_error, never unclassified). */
+    public static EgressException asEgress(Throwable cause) {
+        if (cause instanceof EgressException) return (EgressException) cause;
+        return new EgressException(ErrorCode.INTERNAL_ERROR, "connect failed: " + simple(cause), null, cause);
+    }
+
+    /**
+     * Whether the proxy itself failed, so the next entry of a failover list may do better: its name did not resolve,
+     * it refused or did not take the connection, did not answer CONNECT in time, or answered it with a 5xx.
+     * A 407 or a 403 is the proxy working as configured: the next proxy would answer the same.
+     */
+    public static boolean proxyItselfFailed(EgressException e, ProxyHop hop) {
+        if (hop == null) return false;
+        switch (e.code()) {
+            case PROXY_UNREACHABLE: case PROXY_CONNECT_TIMEOUT: case DNS_RESOLUTION_FAILED: case DNS_TIMEOUT:
+                return true;
+            case PROXY_REJECTED:
+                Throwable c = e.getCause();
+                if (c instanceof HttpProxyHandler.HttpProxyConnectException || c instanceof ProxyStatusException) {
+                    return statusLine(c.getMessage()).startsWith("5");
+                }
+                return c instanceof ProxyConnectException && String.valueOf(c.getMessage()).contains("disconnected");
+            default:
+                return false;
+        }
     }
 
     /** The proxy answered 407, to CONNECT or to an absolute-form request: say which credentials to set. */

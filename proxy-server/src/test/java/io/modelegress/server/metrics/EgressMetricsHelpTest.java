@@ -38,6 +38,8 @@ public class EgressMetricsHelpTest {
         m.gauge("egress.breaker.open", n::get, "upstream", "u");
         m.gauge("egress.queue.depth", n::get, "upstream", "u");
         m.gauge("egress.upstream.in.flight", n::get, "upstream", "u");
+        m.proxyAttempt("http://a:3128", "ok");
+        m.pacFetch("failed");
         m.configReload("ok");
         m.configReload("rejected");
         m.bytes("request", 10);

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -59,20 +60,75 @@ public final class SquidProxy implements AutoCloseable {
      * 127.0.0.1; returns once it accepts connections.
      */
     public static SquidProxy start(String user, String password, String... names) throws IOException, InterruptedException {
-        Path squid = require(findSquid(), "squid not installed: " + INSTALL);
         Path ncsa = require(findHelper("basic_ncsa_auth"), "squid's basic_ncsa_auth helper not found in " + HELPER_DIRS + ": " + INSTALL);
         Path openssl = require(onPath("openssl"), "openssl not installed (needed to write Squid's password file): apt-get install -y openssl");
+        String hash = apr1(openssl, password);
+        return start(dir -> {
+            writeShared(dir.resolve("passwd"), user + ":" + hash + "\n");
+            return basic(ncsa, dir);
+        }, Map.of(), names);
+    }
+
+    /**
+     * Squid asking for NTLM (its {@code ntlm_fake_auth} helper: the real three-message handshake, any credentials
+     * accepted) and, listed first, Basic for {@code user}/{@code password}: a client must pick NTLM by strength.
+     */
+    public static SquidProxy startNtlm(String user, String password, String... names) throws IOException, InterruptedException {
+        Path ncsa = require(findHelper("basic_ncsa_auth"), "squid's basic_ncsa_auth helper not found in " + HELPER_DIRS + ": " + INSTALL);
+        Path ntlm = require(findHelper("ntlm_fake_auth"), "squid's ntlm_fake_auth helper not found in " + HELPER_DIRS + ": " + INSTALL);
+        Path openssl = require(onPath("openssl"), "openssl not installed (needed to write Squid's password file): apt-get install -y openssl");
+        String hash = apr1(openssl, password);
+        return start(dir -> {
+            writeShared(dir.resolve("passwd"), user + ":" + hash + "\n");
+            return basic(ncsa, dir) + String.join("\n",
+                    "auth_param ntlm program " + ntlm,
+                    "auth_param ntlm children 2 startup=1",
+                    "auth_param ntlm keep_alive on",
+                    "");
+        }, Map.of(), names);
+    }
+
+    /**
+     * Squid asking for Negotiate, checked by its {@code negotiate_kerberos_auth} helper against {@code keytab}
+     * (holding {@code spn}), with {@code krb5Conf} for the helper's realm.
+     */
+    public static SquidProxy startNegotiate(Path keytab, Path krb5Conf, String spn, String... names) throws IOException, InterruptedException {
+        Path helper = require(findHelper("negotiate_kerberos_auth"), "squid's negotiate_kerberos_auth helper not found in " + HELPER_DIRS + ": " + INSTALL);
+        return start(dir -> String.join("\n",
+                "auth_param negotiate program " + helper + " -s " + spn + " -k " + keytab,
+                "auth_param negotiate children 2 startup=1",
+                "auth_param negotiate keep_alive on",
+                ""), Map.of("KRB5_CONFIG", krb5Conf.toString(), "KRB5_KTNAME", keytab.toString(),
+                "KRB5RCACHETYPE", "none"), names);
+    }
+
+    private interface AuthLines {
+        String write(Path dir) throws IOException;
+    }
+
+    private static String basic(Path ncsa, Path dir) {
+        return String.join("\n",
+                "auth_param basic program " + ncsa + " " + dir.resolve("passwd"),
+                "auth_param basic realm squid-test",
+                "auth_param basic children 2 startup=1",
+                "");
+    }
+
+    private static SquidProxy start(AuthLines auth, Map<String, String> env, String... names) throws IOException, InterruptedException {
+        Path squid = require(findSquid(), "squid not installed: " + INSTALL);
         Path dir = Files.createTempDirectory("squid-test");
         // Squid started as root drops to the `proxy` user, which must write its logs here.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-        writeShared(dir.resolve("passwd"), user + ":" + apr1(openssl, password) + "\n");
+        String authLines = auth.write(dir);
         writeShared(dir.resolve("hosts"), "127.0.0.1 " + String.join(" ", names) + "\n");
         IOException last = null;
         for (int tries = 0; tries < 3; tries++) {
             int port = freePort();
-            writeShared(dir.resolve("squid.conf"), config(dir, port, ncsa));
-            Process p = new ProcessBuilder(squid.toString(), "-N", "-f", dir.resolve("squid.conf").toString())
-                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("squid.out").toFile()).start();
+            writeShared(dir.resolve("squid.conf"), config(dir, port, authLines));
+            ProcessBuilder pb = new ProcessBuilder(squid.toString(), "-N", "-f", dir.resolve("squid.conf").toString())
+                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("squid.out").toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
             SquidProxy proxy = new SquidProxy(dir, port, p);
             try {
                 Awaitility.await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(50))
@@ -94,7 +150,7 @@ public final class SquidProxy implements AutoCloseable {
         throw last;
     }
 
-    private static String config(Path dir, int port, Path ncsa) {
+    private static String config(Path dir, int port, String authLines) {
         return String.join("\n",
                 "http_port 127.0.0.1:" + port,
                 "visible_hostname squid-test",
@@ -117,10 +173,7 @@ public final class SquidProxy implements AutoCloseable {
                 // Names outside the hosts file go to a port where nothing listens: a quick failure, never real DNS.
                 "dns_nameservers 127.0.0.1",
                 "dns_timeout 1 seconds",
-                "auth_param basic program " + ncsa + " " + dir.resolve("passwd"),
-                "auth_param basic realm squid-test",
-                "auth_param basic children 2 startup=1",
-                "acl authed proxy_auth REQUIRED",
+                authLines + "acl authed proxy_auth REQUIRED",
                 "acl SSL_ports port 1-65535",
                 "http_access deny CONNECT !SSL_ports",
                 "http_access allow authed",
