@@ -5,10 +5,12 @@ import java.util.List;
 /**
  * One route: which requests (path prefix, optionally models) go to which upstreams, in order.
  * {@code stripRequestHeaders}: agent headers (lower case) never forwarded on this route, on top of the built-in list.
+ * {@code resume}: mid-stream resume of a committed stream that broke ({@link ResumeSettings#OFF} by default).
  */
 public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
                             List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
-                            Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders) {
+                            Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders,
+                            ResumeSettings resume) {
     public RouteSettings {
         models = List.copyOf(models);
         upstreams = List.copyOf(upstreams);

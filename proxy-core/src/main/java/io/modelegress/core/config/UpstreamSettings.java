@@ -4,11 +4,12 @@ import java.net.URI;
 
 /**
  * One upstream: where it is ({@code url} = scheme, host, port and an optional base path prepended to every request),
- * how to reach it ({@code proxy}: "inherit", "direct" or a proxy URL), its credential, limits, breaker and overrides.
+ * how to reach it ({@code proxy}: "inherit", "direct" or a proxy URL), its credential, limits, breaker and overrides;
+ * {@code resumeStrategy}: how it continues a broken stream on a route with {@code resume} on.
  */
 public record UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
                                BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool,
-                               String probePath) {
+                               String probePath, ResumeSettings.Strategy resumeStrategy) {
 
     public boolean isTls() { return "https".equals(url.getScheme()); }
 

@@ -35,7 +35,7 @@ class DocsCoverageTest {
     /** Where the keys of each key/default table live in reference.conf, by the heading the table sits under. */
     private static final Map<String, Map<String, String>> TABLE_PREFIXES = Map.of(
             "configuration.md", Map.of("`server`", "", "`proxy`", "", "`tls`", "", "`dns`", "", "`retry`", "",
-                    "`upstreams.NAME`", "upstream_defaults.", "`routes[]`", "route_defaults."),
+                    "`upstreams.NAME`", "upstream_defaults.", "`routes[]`", "route_defaults.", "`cluster`", ""),
             "timeouts.md", Map.of("Timeouts", "timeouts.", "Agent-side protections (`server` block)", "",
                     "Connection pool (`upstreams.*.pool`)", "upstream_defaults."));
 
