@@ -22,8 +22,8 @@ public final class Splice {
     /** What to do with one event of the continuation. */
     public sealed interface Step permits Emit, Drop, Fail {}
 
-    /** Write {@code sse} (a whole event, with its blank line) to the agent. */
-    public record Emit(String sse) implements Step {}
+    /** Write {@code sse} (a whole event, with its blank line) to the agent; {@code data} is its data, as sent. */
+    public record Emit(String sse, String data) implements Step {}
 
     /** The event is not part of the spliced stream. */
     public record Drop() implements Step {}
@@ -67,7 +67,7 @@ public final class Splice {
             if (!caughtUp() && strict) return diverged("ended");
             if (ended) return DROP;
             ended = true;
-            return new Emit("data: [DONE]\n\n");
+            return new Emit("data: [DONE]\n\n", "[DONE]");
         }
         JsonNode n;
         try {
@@ -113,7 +113,7 @@ public final class Splice {
                 carries = true;
             }
         }
-        return carries ? new Emit("data: " + o + "\n\n") : DROP;
+        return carries ? new Emit("data: " + o + "\n\n", o.toString()) : DROP;
     }
 
     private Step anthropic(ObjectNode o) {
@@ -160,7 +160,7 @@ public final class Splice {
     }
 
     private static Emit anthropicEvent(String type, ObjectNode o) {
-        return new Emit("event: " + type + "\ndata: " + o + "\n\n");
+        return new Emit("event: " + type + "\ndata: " + o + "\n\n", o.toString());
     }
 
     private Step responses(ObjectNode o) {
@@ -203,7 +203,7 @@ public final class Splice {
             if (ended) return DROP;
             ended = true;
         }
-        return new Emit("event: " + type + "\ndata: " + o + "\n\n");
+        return new Emit("event: " + type + "\ndata: " + o + "\n\n", o.toString());
     }
 
     /**

@@ -30,6 +30,8 @@ public final class RequestContext {
     public long bytesIn;
     public long bytesOut;
     public boolean streaming;
+    /** How mid-stream resume ended, for the access log ({@code prefill:ok}, {@code not resumed: a tool call}), or null. */
+    public String resume;
     /** A limit on the wait until the response is committed (the agent SDK's announced timeout), or null. */
     public java.time.Duration headersLimit;
     public String headersLimitSource;

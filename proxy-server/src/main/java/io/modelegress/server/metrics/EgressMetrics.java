@@ -43,7 +43,8 @@ public final class EgressMetrics {
             Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),
             Map.entry("egress.doctor.calls", "/debug/doctor calls, by run: started a run, or shared one under way"),
             Map.entry("egress.cluster.redis.up", "1 while the fleet's Redis (cluster.redis.url) answers, else 0: shared limits then pace locally"),
-            Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"));
+            Map.entry("egress.cluster.fallback", "Requests paced on local limits because the fleet's Redis did not answer, by upstream"),
+            Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -134,6 +135,10 @@ public final class EgressMetrics {
 
     public void retryStopped(String upstream, String reason) {
         counter("egress.retry.stopped", "upstream", upstream, "reason", reason).increment();
+    }
+
+    public void resume(String route, String strategy, String outcome) {
+        counter("egress.resumes", "route", route, "strategy", strategy, "outcome", outcome).increment();
     }
 
     public void cancelled(String route) {

@@ -8,6 +8,7 @@ import io.modelegress.core.ratelimit.ResponseUsage;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.CommitGate;
+import io.modelegress.core.resume.SentText;
 import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.core.sse.SseScanner;
@@ -57,6 +58,10 @@ final class ResponseReader {
     private long heldBytes;
     private SseScanner scanner;
     private ResponseUsage usage;
+    /** Mid-stream resume (issue 16): the text this stream forwarded; a continuation's reader instead. */
+    private SentText sent;
+    private boolean lostTail;
+    private final ContinuationReader continuation;
 
     ResponseReader(UpstreamAttempt attempt, EgressRuntime rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -67,6 +72,8 @@ final class ResponseReader {
         this.upstream = upstream;
         this.relay = new ResponseRelay(down, upstream);
         this.keepAlive = keepAlive;
+        this.continuation = attempt.continuation == null ? null
+                : new ContinuationReader(attempt, attempt.continuation, rc, target, upstream, relay, rt.events());
     }
 
     boolean sawHead() { return sawHead; }
@@ -76,6 +83,9 @@ final class ResponseReader {
     StreamCompletion streamShape() { return scanner == null ? null : scanner.completion(); }
 
     TokenCount usage() { return usage == null ? null : usage.usage(); }
+
+    /** What this stream forwarded, when a continuation can pick up from it (the agent has no half event); else null. */
+    SentText sentForResume() { return sent != null && !lostTail && scanner.atEventBoundary() ? sent : null; }
 
     /** One decoded message of the upstream's response. */
     void read(Object msg) {
@@ -87,6 +97,10 @@ final class ResponseReader {
             // Raw bytes: the decoder switched protocols, so the response framing is lost.
             ReferenceCountUtil.release(msg);
             attempt.protocolError("sent bytes that are not HTTP/1.1 after switching protocols");
+            return;
+        }
+        if (continuation != null) {
+            continuation.read(msg);
             return;
         }
         if (skippingInterim) {
@@ -154,7 +168,10 @@ final class ResponseReader {
             case FIRST_EVENT:
                 heldHead = resp;
                 scanner = new SseScanner();
-                if (usage != null) scanner.onEvent(usage::onEvent);
+                if (attempt.resume != null) sent = new SentText(attempt.resume.maxBuffer());
+                if (usage != null && sent != null) scanner.onEvent(data -> { usage.onEvent(data); sent.onEvent(data); });
+                else if (usage != null) scanner.onEvent(usage::onEvent);
+                else if (sent != null) scanner.onEvent(sent::onEvent);
                 if (target.timeouts().firstToken().isZero()) {
                     armStreamIdle();
                 } else {
@@ -259,6 +276,7 @@ final class ResponseReader {
         StreamCompletion sc = scanner.completion();
         boolean unknown = sc.api() == StreamCompletion.Api.UNKNOWN;
         if (unknown ? !scanner.sawEnd() && !upstream.isActive() : !sc.complete()) {
+            lostTail = c.content().isReadable(); // scanned but never forwarded: the agent does not have it
             c.release();
             attempt.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the stream "
                     + "before the answer was finished (" + (unknown ? "closed before its end marker"

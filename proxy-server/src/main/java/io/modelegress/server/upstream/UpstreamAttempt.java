@@ -79,6 +79,9 @@ final class UpstreamAttempt {
     private Ticket queued;
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
+    /** Set by the exchange when the route resumes broken streams (issue 16); {@code continuation}: this is one. */
+    StreamResume resume;
+    StreamResume.Continuation continuation;
 
     UpstreamAttempt(Listener listener, EgressRuntime rt, ChannelHandlerContext down, FullHttpRequest request,
                     RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
@@ -104,7 +107,10 @@ final class UpstreamAttempt {
 
     boolean isOver() { return state == State.DONE || state == State.FAILED; }
 
-    boolean committed() { return state == State.COMMITTED || reader != null && reader.committed(); }
+    boolean committed() { return state == State.COMMITTED || reader != null && reader.committed() || continuation != null; }
+
+    /** What the committed stream forwarded, when a continuation can pick up from it; else null. */
+    io.modelegress.core.resume.SentText sentForResume() { return reader == null ? null : reader.sentForResume(); }
 
     UpstreamState upstreamState() { return upstream; }
 
