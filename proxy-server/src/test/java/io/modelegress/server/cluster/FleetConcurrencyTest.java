@@ -68,7 +68,7 @@ class FleetConcurrencyTest {
                     "server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown_delay: 0s }\n" + fleetYaml);
             Process doomed = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dmodelegress.reloadPollMillis=3600000", "-Dmodelegress.logging=builtin", "-cp", System.getProperty("java.class.path"),
-                    "io.modelegress.server.server.Main", "--config", file.toString()).redirectErrorStream(true).start();
+                    "io.modelegress.server.cli.Main", "--config", file.toString()).redirectErrorStream(true).start();
             try (Sidecar survivor = Sidecar.start(fleetYaml)) {
                 String base = "http://127.0.0.1:" + listeningPort(doomed);
                 Awaitility.await().atMost(Duration.ofSeconds(10))
