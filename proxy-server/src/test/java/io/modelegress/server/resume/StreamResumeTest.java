@@ -212,4 +212,31 @@ class StreamResumeTest {
         String m = metrics();
         assertTrue(m.contains("egress_resumes_total{outcome=\"not_resumable\",route=\"r\",strategy=\"none\"} 1.0"), m);
     }
+
+    @Test
+    void aReplayThatTakesAnotherPathEndsWithTheOriginalErrorNeverAGarbledAnswer() throws Exception {
+        start("replay", "reset", null);
+        script((ctx, req) -> cutAfter40(ctx), (ctx, req) -> {
+            TestUpstream.sseHead(ctx);
+            TestUpstream.event(ctx, text("c2", answer(0, 10) + "something else entirely"));
+            TestUpstream.event(ctx, chunk("c2", "{}", "stop"));
+            TestUpstream.event(ctx, "data: [DONE]\n\n");
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        });
+        Read r = readStream();
+        assertEquals(answer(0, CUT_AT), r.text(), "nothing of the diverging replay reached the agent");
+        assertTrue(r.error() != null && r.error().getMessage().contains("closed the connection mid-response"), String.valueOf(r.error()));
+        assertTrue(metrics().contains("egress_resumes_total{outcome=\"diverged\",route=\"r\",strategy=\"replay\"} 1.0"));
+    }
+
+    @Test
+    void withResumeOffACutStreamEndsWithTheErrorEventAsBefore() throws Exception {
+        start("prefill", "", null);
+        script((ctx, req) -> cutAfter40(ctx), (ctx, req) -> stream(ctx, "c2", CUT_AT, TOKENS, 1, true));
+        Read r = readStream();
+        assertEquals(answer(0, CUT_AT), r.text());
+        assertTrue(r.error() != null && r.error().getMessage().contains("closed the connection mid-response"), String.valueOf(r.error()));
+        assertEquals(1, requests.get());
+        assertFalse(metrics().contains("egress_resumes_total"));
+    }
 }
