@@ -45,6 +45,7 @@ public record ResumeSettings(Set<Trigger> on, int max, long maxBuffer) {
         switch (code) {
             case UPSTREAM_RESET: return on.contains(Trigger.RESET);
             case STREAM_IDLE_TIMEOUT: return on.contains(Trigger.STREAM_IDLE);
+            case UPSTREAM_STREAM_ERROR: return on.contains(Trigger.INBAND_ERROR);
             default: return false;
         }
     }

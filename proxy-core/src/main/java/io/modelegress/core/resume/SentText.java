@@ -29,6 +29,7 @@ public final class SentText {
     private long bytes;
     private String whyNot;
     private boolean finished;
+    private boolean inBandError;
     String id;
     String model;
     JsonNode created;
@@ -64,6 +65,13 @@ public final class SentText {
         return out;
     }
 
+    /** True once, right after an event that was the upstream's in-band error (the stream's end, not its text). */
+    public boolean takeInBandError() {
+        boolean was = inBandError;
+        inBandError = false;
+        return was;
+    }
+
     /** One data-carrying event that went to the agent. */
     public void onEvent(String data) {
         if (whyNot != null) return;
@@ -82,6 +90,12 @@ public final class SentText {
             return;
         }
         if (api == StreamCompletion.Api.UNKNOWN) api = apiOf(n);
+        String type = n.path("type").asText("");
+        if (api == StreamCompletion.Api.CHAT ? n.has("error") && !n.has("choices")
+                : type.equals("error") || type.equals("response.failed")) {
+            inBandError = true;
+            return;
+        }
         switch (api) {
             case CHAT: chat(n); break;
             case ANTHROPIC: anthropic(n); break;

@@ -73,4 +73,21 @@ class SentTextTest {
         assertEquals(whyNot, s.whyNot());
         if (whyNot == null || text.length() > 0) assertEquals(text, s.text());
     }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "chat error event | chat | {\"error\":{\"message\":\"overloaded\"}} | true",
+        "chat text is not an error | chat | {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"error\"}}]} | false",
+        "anthropic error event | anthropic | {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}} | true",
+        "responses error event | responses | {\"type\":\"error\",\"code\":\"server_error\"} | true",
+        "responses failed | responses | {\"type\":\"response.failed\",\"response\":{}} | true",
+    })
+    void notesAnInBandErrorEventWithoutCountingItAsText(String name, String api, String event, boolean error) {
+        SentText s = new SentText(1024);
+        s.onEvent(api.equals("chat") ? text("Hi") : api.equals("anthropic") ? antText("Hi") : respText("Hi", 1));
+        s.onEvent(event);
+        assertEquals(error, s.takeInBandError());
+        assertEquals(false, s.takeInBandError(), "reported once");
+        assertEquals(error ? "Hi" : "Hierror", s.text());
+    }
 }

@@ -21,6 +21,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -61,6 +62,8 @@ final class ResponseReader {
     /** Mid-stream resume (issue 16): the text this stream forwarded; a continuation's reader instead. */
     private SentText sent;
     private boolean lostTail;
+    /** Where, in the buffer being scanned, an in-band error event began that resume continues instead (or -1). */
+    private int inBandErrorAt = -1;
     private final ContinuationReader continuation;
 
     ResponseReader(UpstreamAttempt attempt, EgressRuntime rt, ChannelHandlerContext down, RequestContext rc,
@@ -200,6 +203,10 @@ final class ResponseReader {
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
         boolean dataEvent = scanner != null && scan(c.content()) > 0;
+        if (inBandErrorAt >= 0 && committed) {
+            endAtInBandError(c);
+            return;
+        }
         if (last && scanner != null) {
             c = endOfStream(c);
             if (c == null) return;
@@ -291,12 +298,41 @@ final class ResponseReader {
     }
 
     private int scan(ByteBuf b) {
+        if (sent != null && attempt.resume.resumes(ErrorCode.UPSTREAM_STREAM_ERROR)) return scanForInBandError(b);
         int[] completed = {0};
         b.forEachByte(x -> {
             if (scanner.accept(x)) completed[0]++;
             return true;
         });
         return completed[0];
+    }
+
+    /** Like {@link #scan}, but stops at an in-band error event, noting where it began (resume.on: inband_error). */
+    private int scanForInBandError(ByteBuf b) {
+        int completed = 0;
+        int eventStart = b.readerIndex();
+        inBandErrorAt = -1;
+        for (int i = b.readerIndex(); i < b.writerIndex(); i++) {
+            if (scanner.accept(b.getByte(i))) {
+                completed++;
+                if (sent.takeInBandError()) {
+                    inBandErrorAt = eventStart;
+                    return completed;
+                }
+            }
+            if (scanner.atEventBoundary()) eventStart = i + 1;
+        }
+        return completed;
+    }
+
+    /** A committed stream hit an in-band error: what came before it goes out, the rest is a failure resume continues. */
+    private void endAtInBandError(HttpContent c) {
+        int keep = inBandErrorAt - c.content().readerIndex();
+        if (keep > 0) relay.write(new DefaultHttpContent(c.content().retainedSlice(c.content().readerIndex(), keep)));
+        relay.flush();
+        c.release();
+        attempt.fail(new EgressException(ErrorCode.UPSTREAM_STREAM_ERROR, "upstream \"" + rc.upstream
+                + "\" sent an error event mid-stream"));
     }
 
     /** The agent's socket drained: read the upstream again, and time its silence again. */

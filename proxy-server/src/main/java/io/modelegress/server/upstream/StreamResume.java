@@ -4,6 +4,7 @@ import io.modelegress.core.config.ResumeSettings;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
+import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.resume.ContinuationBodies;
 import io.modelegress.core.resume.SentText;
 import io.modelegress.core.resume.Splice;
@@ -74,6 +75,9 @@ final class StreamResume {
     }
 
     long maxBuffer() { return settings.maxBuffer(); }
+
+    /** Whether a committed failure with {@code code} is continued on this route. */
+    boolean resumes(ErrorCode code) { return settings.resumes(code); }
 
     /** The original stream's shape, for the error event that ends it (null before a committed failure). */
     StreamCompletion shape() { return shape; }

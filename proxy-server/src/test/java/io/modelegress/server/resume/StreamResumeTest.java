@@ -239,4 +239,20 @@ class StreamResumeTest {
         assertEquals(1, requests.get());
         assertFalse(metrics().contains("egress_resumes_total"));
     }
+
+    @Test
+    void anInBandErrorEventAfterTheFirstTokensIsResumedWhenTheRouteSaysInbandError() throws Exception {
+        start("replay", "inband_error", null);
+        script((ctx, req) -> {
+            stream(ctx, "c1", 0, CUT_AT, 1, false);
+            // The upstream gives up mid-answer with an error event in the same chunk as its last tokens.
+            TestUpstream.event(ctx, text("c1", "") + "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n");
+            TestUpstream.event(ctx, "data: [DONE]\n\n");
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        }, (ctx, req) -> stream(ctx, "c2", 0, TOKENS, 5, true));
+        Read r = readStream();
+        assertEquals(null, r.error());
+        assertEquals(answer(0, TOKENS), r.text());
+        assertEquals(2, requests.get());
+    }
 }
