@@ -130,12 +130,15 @@ final class StreamResume {
             Continuation c = build(request, rc, p);
             if (c == null) continue;
             UpstreamState u = rt.upstream(route.upstreams().get(p.targetIndex).upstream());
-            if (!u.breaker.tryAcquire()) continue;
             if (!u.budget.tryAcquireRetry()) {
                 events.resume(rc, c.strategyWord(), "budget_exhausted");
                 return null;
             }
-            return c;
+            if (!u.breaker.tryAcquire()) {
+                u.budget.onRetryEnd(); // the permit's attempt never starts
+                continue;
+            }
+            return c; // the attempt carries the permit and the breaker's slot; its books give both back
         }
         return null;
     }

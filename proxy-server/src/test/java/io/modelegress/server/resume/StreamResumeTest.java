@@ -255,4 +255,34 @@ class StreamResumeTest {
         assertEquals(answer(0, TOKENS), r.text());
         assertEquals(2, requests.get());
     }
+
+    @Test
+    void aContinuationThatBreaksAgainIsNotContinuedPastResumeMax() throws Exception {
+        start("prefill", "reset", null);
+        script((ctx, req) -> cutAfter40(ctx), (ctx, req) -> {
+            stream(ctx, "c2", CUT_AT, 50, 1, false); // ten more tokens, then cut again
+            ctx.executor().schedule(() -> ctx.channel().close(), 50, TimeUnit.MILLISECONDS);
+        }, (ctx, req) -> stream(ctx, "c3", 50, TOKENS, 1, true));
+        Read r = readStream();
+        assertEquals(answer(0, 50), r.text(), "the first continuation's tokens reached the agent");
+        assertTrue(r.error() != null && r.error().getMessage().contains("closed the connection mid-response"), String.valueOf(r.error()));
+        assertEquals(2, requests.get(), "max: 1");
+    }
+
+    @Test
+    void withMaxTwoASecondBreakIsContinuedFromWhereTheFirstContinuationGot() throws Exception {
+        sidecar = Sidecar.start("upstreams:\n  up:\n    url: " + upstream.url() + "\n    resume_strategy: prefill\n"
+                + "routes:\n  - { name: r, prefix: /v1, upstreams: [up], resume: { on: [reset], max: 2 } }\n");
+        client = OpenAIOkHttpClient.builder().apiKey("dummy").baseUrl(sidecar.url() + "/v1")
+                .timeout(Duration.ofSeconds(20)).maxRetries(0).build();
+        script((ctx, req) -> cutAfter40(ctx), (ctx, req) -> {
+            stream(ctx, "c2", CUT_AT, 50, 1, false);
+            ctx.executor().schedule(() -> ctx.channel().close(), 50, TimeUnit.MILLISECONDS);
+        }, (ctx, req) -> stream(ctx, "c3", 50, TOKENS, 1, true));
+        Read r = readStream();
+        assertEquals(null, r.error());
+        assertEquals(answer(0, TOKENS), r.text());
+        JsonNode third = JSON.readTree(bodies.get(2));
+        assertEquals(answer(0, 50), third.path("messages").get(third.path("messages").size() - 1).path("content").asText());
+    }
 }
