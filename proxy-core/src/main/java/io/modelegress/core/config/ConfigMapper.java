@@ -290,7 +290,7 @@ final class ConfigMapper {
         String probe = s.string("probe");
         if (probe == null || !probe.startsWith("/")) s.problem("probe", "\"" + probe + "\" (expected: a path starting with /)");
         return new UpstreamSettings(name, url == null ? URI.create("http://invalid.invalid") : url, proxy, auth,
-                limits, breaker, overrides(s.sub("timeouts")), pool, probe, health(s.sub("health")));
+                limits, breaker, overrides(s.sub("timeouts")), pool, probe, health(s.sub("health")), resumeStrategy(s));
     }
 
     private static final java.util.regex.Pattern EXPECTED_STATUS = java.util.regex.Pattern.compile("[1-5](\\d\\d|xx)");
@@ -432,9 +432,34 @@ final class ConfigMapper {
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
                     overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers"),
-                    s.duration("hedge_after")));
+                    s.duration("hedge_after"), resume(s.sub("resume"))));
         }
         return out;
+    }
+
+    private static ResumeSettings resume(Section r) {
+        java.util.Set<ResumeSettings.Trigger> on = java.util.EnumSet.noneOf(ResumeSettings.Trigger.class);
+        for (String w : r.strings("on")) {
+            ResumeSettings.Trigger t = ResumeSettings.Trigger.of(w);
+            if (t != null) {
+                on.add(t);
+                continue;
+            }
+            java.util.Set<String> words = new TreeSet<>(List.of("reset", "stream_idle", "inband_error"));
+            String hint = DidYouMean.closest(w, words);
+            r.problem("on", "\"" + w + "\"" + (hint != null ? " (did you mean \"" + hint + "\"?)" : "")
+                    + " (expected: a list of " + words + ", or [] for off)");
+        }
+        long maxBuffer = r.bytes("max_buffer");
+        if (maxBuffer < 1) r.problem("max_buffer", maxBuffer + " (expected: a size >= 1 byte, like 256KiB)");
+        return new ResumeSettings(on, (int) r.integer("max", 0), maxBuffer);
+    }
+
+    private static ResumeSettings.Strategy resumeStrategy(Section s) {
+        String v = s.string("resume_strategy");
+        if ("prefill".equalsIgnoreCase(v)) return ResumeSettings.Strategy.PREFILL;
+        if (!"replay".equalsIgnoreCase(v)) s.problem("resume_strategy", "\"" + v + "\" (expected: prefill or replay)");
+        return ResumeSettings.Strategy.REPLAY;
     }
 
     private static List<String> headerNames(Section s, String key) {

@@ -5,11 +5,12 @@ import java.util.List;
 /**
  * One route: which requests (path prefix, optionally models) go to which upstreams, in order.
  * {@code stripRequestHeaders}: agent headers (lower case) never forwarded on this route, on top of the built-in list.
+ * {@code resume}: mid-stream resume of a committed stream that broke ({@link ResumeSettings#OFF} by default).
  */
 public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
                             List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
                             Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders,
-                            java.time.Duration hedgeAfter) {
+                            java.time.Duration hedgeAfter, ResumeSettings resume) {
     public RouteSettings {
         models = List.copyOf(models);
         upstreams = List.copyOf(upstreams);
@@ -17,12 +18,12 @@ public record RouteSettings(String name, String prefix, boolean stripPrefix, Lis
         stripRequestHeaders = List.copyOf(stripRequestHeaders);
     }
 
-    /** Without hedging ({@code hedge_after: 0s}). */
+    /** Without hedging ({@code hedge_after: 0s}) and without resume. */
     public RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models, List<RouteTarget> upstreams,
                          List<String> fallbackOn, Dialect dialect, Timeouts.Overrides timeouts, RetrySettings retry,
                          List<String> stripRequestHeaders) {
         this(name, prefix, stripPrefix, models, upstreams, fallbackOn, dialect, timeouts, retry, stripRequestHeaders,
-                java.time.Duration.ZERO);
+                java.time.Duration.ZERO, ResumeSettings.OFF);
     }
 
     /** The shape of our own error bodies on this route. */

@@ -5,11 +5,26 @@ import java.net.URI;
 /**
  * One upstream: where it is ({@code url} = scheme, host, port and an optional base path prepended to every request),
  * how to reach it ({@code proxy}: "inherit", "direct" or a proxy URL), its credential, limits, breaker, active
- * health check and overrides.
+ * health check and overrides; {@code resumeStrategy}: how it continues a broken stream on a route with
+ * {@code resume} on.
  */
 public record UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
                                BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool,
-                               String probePath, HealthSettings health) {
+                               String probePath, HealthSettings health, ResumeSettings.Strategy resumeStrategy) {
+
+    /** Without resume settings of its own (replay). */
+    public UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
+                            BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool, String probePath,
+                            HealthSettings health) {
+        this(name, url, proxy, auth, limits, breaker, timeouts, pool, probePath, health, ResumeSettings.Strategy.REPLAY);
+    }
+
+    /** Without an active health check. */
+    public UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
+                            BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool, String probePath,
+                            ResumeSettings.Strategy resumeStrategy) {
+        this(name, url, proxy, auth, limits, breaker, timeouts, pool, probePath, HealthSettings.OFF, resumeStrategy);
+    }
 
     public boolean isTls() { return "https".equals(url.getScheme()); }
 

@@ -35,7 +35,8 @@ public enum ErrorCode {
     SHUTTING_DOWN("shutting_down", 503, true, "the sidecar is draining for shutdown; retry on the next instance"),
     INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id"),
     CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload"),
-    PROXY_PAC_FAILED("proxy_pac_failed", 502, false, "the PAC file (proxy.pac) could not be fetched or evaluated for this host; see doctor and explain-proxy");
+    PROXY_PAC_FAILED("proxy_pac_failed", 502, false, "the PAC file (proxy.pac) could not be fetched or evaluated for this host; see doctor and explain-proxy"),
+    UPSTREAM_STREAM_ERROR("upstream_stream_error", 502, true, "the upstream ended a stream it had started with an error event, on a route that resumes in-band errors (resume.on: inband_error); check the upstream's health and the message it gave");
 
     private final String code;
     private final int status;

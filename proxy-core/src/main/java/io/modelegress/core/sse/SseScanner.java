@@ -46,6 +46,9 @@ public final class SseScanner {
     /** True once the stream's end marker was seen. */
     public boolean sawEnd() { return done; }
 
+    /** True when the bytes so far end between events: nothing of a half-sent event or line is pending. */
+    public boolean atEventBoundary() { return lineLen == 0 && !lineOverflow && !eventHasData && eventType == null; }
+
     /** Whether the stream, ending now, was finished by its upstream. */
     public StreamCompletion completion() { return completion; }
 

@@ -33,6 +33,7 @@ public final class AccessLog implements ExchangeEvents {
                 .append(",\"error\":").append(c.error == null ? "null" : "\"" + c.error.code() + "\"")
                 .append(",\"attempts\":").append(c.attempts)
                 .append(",\"stream\":").append(c.streaming)
+                .append(",\"resume\":").append(c.resume == null ? "null" : "\"" + esc(c.resume) + "\"")
                 .append(",\"queue_ms\":").append(ms(c.queueWaitNanos))
                 .append(",\"connect_ms\":").append(c.connectNanos < 0 ? "null" : ms(c.connectNanos))
                 .append(",\"ttfb_ms\":").append(c.firstByteNanos < 0 ? "null" : ms(c.firstByteNanos - c.startNanos))

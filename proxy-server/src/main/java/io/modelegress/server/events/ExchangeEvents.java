@@ -43,6 +43,12 @@ public interface ExchangeEvents {
     /** A retryable failure that was not retried, and why (budget, deadline, attempts). */
     default void retryStopped(RequestContext rc, String upstream, String reason) {}
 
+    /**
+     * A committed stream's break was handled by resume ({@code routes[].resume}): a continuation with {@code strategy}
+     * ({@code prefill}, {@code replay}; {@code none} when not tried) ended with {@code outcome}.
+     */
+    default void resume(RequestContext rc, String strategy, String outcome) {}
+
     /** The request ended; {@code rc} holds its status, error, attempts and timings. */
     default void requestEnd(RequestContext rc, RequestOutcome outcome, long nowNanos) {}
 
@@ -60,6 +66,7 @@ public interface ExchangeEvents {
             @Override public void retry(RequestContext rc, String r) { first.retry(rc, r); second.retry(rc, r); }
             @Override public void hedge(RequestContext rc, String o) { first.hedge(rc, o); second.hedge(rc, o); }
             @Override public void retryStopped(RequestContext rc, String u, String r) { first.retryStopped(rc, u, r); second.retryStopped(rc, u, r); }
+            @Override public void resume(RequestContext rc, String s, String o) { first.resume(rc, s, o); second.resume(rc, s, o); }
             @Override public void requestEnd(RequestContext rc, RequestOutcome o, long now) { first.requestEnd(rc, o, now); second.requestEnd(rc, o, now); }
         };
     }

@@ -46,7 +46,8 @@ public final class EgressMetrics {
             Map.entry("egress.hedges", "Hedged requests, by outcome: hedge_won, primary_won (the loser cancelled at once), failed or skipped"),
             Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"),
             Map.entry("egress.proxy.attempts", "Connection attempts through a proxy (or DIRECT as a failover entry), by proxy (scheme://host:port) and outcome: ok or the error code"),
-            Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"));
+            Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"),
+            Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -146,6 +147,10 @@ public final class EgressMetrics {
 
     public void retryStopped(String upstream, String reason) {
         counter("egress.retry.stopped", "upstream", upstream, "reason", reason).increment();
+    }
+
+    public void resume(String route, String strategy, String outcome) {
+        counter("egress.resumes", "route", route, "strategy", strategy, "outcome", outcome).increment();
     }
 
     public void cancelled(String route) {

@@ -31,6 +31,9 @@ public final class MetricsEvents implements ExchangeEvents {
     public void retryStopped(RequestContext rc, String upstream, String reason) { metrics.retryStopped(upstream, reason); }
 
     @Override
+    public void resume(RequestContext rc, String strategy, String outcome) { metrics.resume(rc.routeName(), strategy, outcome); }
+
+    @Override
     public void requestEnd(RequestContext rc, RequestOutcome outcome, long nowNanos) {
         if (outcome == RequestOutcome.ERROR && rc.error != null) metrics.error(rc.error.code(), rc.routeName());
         if (outcome == RequestOutcome.CANCELLED) metrics.cancelled(rc.routeName());

@@ -37,4 +37,10 @@ interface AttemptControl {
     void phase(Deadline.Limit limit, Runnable onFire);
 
     void cancelPhase();
+
+    /** The route's resume plan when it resumes broken streams, or null. */
+    StreamResume resume();
+
+    /** The continuation this attempt is (it splices into a stream already committed), or null. */
+    StreamResume.Continuation continuation();
 }

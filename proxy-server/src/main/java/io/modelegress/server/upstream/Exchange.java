@@ -53,6 +53,8 @@ public final class Exchange implements UpstreamAttempt.Listener {
     /** The next attempt replays a request a stale pooled connection lost: it takes a fresh connection. */
     private boolean freshNext;
     private boolean finished;
+    /** Mid-stream resume, when the route has it on (issue 16); null otherwise. */
+    private final StreamResume resume;
 
     public Exchange(ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -64,6 +66,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
         this.onDone = onDone;
         this.events = rt.events();
         this.timers = new ExchangeTimers(down.executor(), () -> finished);
+        this.resume = StreamResume.forRoute(rc.route, events);
     }
 
     public RequestContext context() { return rc; }
@@ -110,6 +113,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
         current = new UpstreamAttempt(this, rt, down, request, rc, target, state, timers, carriesRetryPermit,
                 this::estimate, keepAlive, freshNext);
         freshNext = false;
+        current.resume = resume;
         events.attemptStart(rc, rc.upstream, rc.attempts);
         current.start();
         if (!hedgeArmed && !rc.route.hedgeAfter().isZero()) {
@@ -154,6 +158,27 @@ public final class Exchange implements UpstreamAttempt.Listener {
         return true;
     }
 
+    /**
+     * A committed stream broke on a route that resumes: the next continuation attempt starts instead of the end
+     * ({@link StreamResume} decides where and how). False when none can: the exchange ends as before.
+     */
+    private boolean resumeAfter(UpstreamAttempt a, EgressException e, boolean stale) {
+        StreamResume.Continuation c = resume.next(rt, rc, targetIndex, a, e, request, stale);
+        if (c == null) return false;
+        a.abort(AttemptOutcome.failure(e.code()).afterCommit());
+        RouteTarget target = rc.route.upstreams().get(c.plan.targetIndex());
+        rc.attempts++;
+        rc.upstream = target.upstream();
+        current = new UpstreamAttempt(this, rt, down, c.request, rc, target, rt.upstream(target.upstream()), timers, true,
+                this::estimate, keepAlive, false);
+        current.resume = resume;
+        current.continuation = c;
+        events.retry(rc, "resume");
+        events.attemptStart(rc, rc.upstream, rc.attempts);
+        current.start();
+        return true;
+    }
+
     /** The request's token estimate, made once, for the upstreams that count tokens. */
     private TokenCount estimate(UpstreamState s) {
         if (!s.countsTokens) return TokenCount.of(0, 0);
@@ -185,10 +210,11 @@ public final class Exchange implements UpstreamAttempt.Listener {
     @Override
     public void onFailure(UpstreamAttempt a, EgressException e, AttemptOutcome outcome) {
         if (finished) return;
-        if (outcome != null && dropRacer(a)) return;
+        if (outcome != null && a.continuation == null && dropRacer(a)) return;
         if (a != current) return;
-        if (outcome == null) {
-            fail(e);
+        if (outcome == null || a.continuation != null) {
+            if (resume != null && resumeAfter(a, e, outcome != null && outcome.isStaleConnection())) return;
+            fail(resume == null ? e : resume.failure(e));
             return;
         }
         current = null;
@@ -265,7 +291,8 @@ public final class Exchange implements UpstreamAttempt.Listener {
         switch (outcome) {
             case ERROR: {
                 boolean committed = a != null && a.committed();
-                StreamCompletion stream = a == null ? null : a.streamShape();
+                StreamCompletion stream = resume != null && resume.shape() != null ? resume.shape()
+                        : a == null ? null : a.streamShape();
                 if (a != null) {
                     AttemptOutcome o = AttemptOutcome.failure(error.code());
                     a.abort(committed ? o.afterCommit() : o);
@@ -286,6 +313,7 @@ public final class Exchange implements UpstreamAttempt.Listener {
                 if (!keepAlive) down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
         rt.bodies().release(request);
+        if (resume != null) resume.release();
         events.requestEnd(rc, outcome, System.nanoTime());
         onDone.run();
     }

@@ -8,6 +8,7 @@ import io.modelegress.core.ratelimit.ResponseUsage;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.CommitGate;
+import io.modelegress.core.resume.SentText;
 import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.core.sse.SseScanner;
@@ -19,6 +20,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -60,6 +62,12 @@ final class ResponseReader {
     private long heldBytes;
     private SseScanner scanner;
     private ResponseUsage usage;
+    /** Mid-stream resume (issue 16): the text this stream forwarded; a continuation's reader instead. */
+    private SentText sent;
+    private boolean lostTail;
+    /** Where, in the buffer being scanned, an in-band error event began that resume continues instead (or -1). */
+    private int inBandErrorAt = -1;
+    private final ContinuationReader continuation;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -70,6 +78,8 @@ final class ResponseReader {
         this.upstream = upstream;
         this.relay = new ResponseRelay(down, upstream);
         this.keepAlive = keepAlive;
+        this.continuation = attempt.continuation() == null ? null
+                : new ContinuationReader(attempt, attempt.continuation(), rc, target, upstream, relay, rt.events());
     }
 
     boolean sawHead() { return sawHead; }
@@ -79,6 +89,9 @@ final class ResponseReader {
     StreamCompletion streamShape() { return scanner == null ? null : scanner.completion(); }
 
     TokenCount usage() { return usage == null ? null : usage.usage(); }
+
+    /** What this stream forwarded, when a continuation can pick up from it (the agent has no half event); else null. */
+    SentText sentForResume() { return sent != null && !lostTail && scanner.atEventBoundary() ? sent : null; }
 
     /** One decoded message of the upstream's response. */
     void read(Object msg) {
@@ -90,6 +103,10 @@ final class ResponseReader {
             // Raw bytes: the decoder switched protocols, so the response framing is lost.
             ReferenceCountUtil.release(msg);
             attempt.protocolError("sent bytes that are not HTTP/1.1 after switching protocols");
+            return;
+        }
+        if (continuation != null) {
+            continuation.read(msg);
             return;
         }
         if (skippingInterim) {
@@ -160,7 +177,10 @@ final class ResponseReader {
             case FIRST_EVENT:
                 heldHead = resp;
                 scanner = new SseScanner();
-                if (usage != null) scanner.onEvent(usage::onEvent);
+                if (attempt.resume() != null) sent = new SentText(attempt.resume().maxBuffer());
+                if (usage != null && sent != null) scanner.onEvent(data -> { usage.onEvent(data); sent.onEvent(data); });
+                else if (usage != null) scanner.onEvent(usage::onEvent);
+                else if (sent != null) scanner.onEvent(sent::onEvent);
                 if (target.timeouts().firstToken().isZero()) {
                     armStreamIdle();
                 } else {
@@ -189,6 +209,10 @@ final class ResponseReader {
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
         boolean dataEvent = scanner != null && scan(c.content()) > 0;
+        if (inBandErrorAt >= 0 && committed) {
+            endAtInBandError(c);
+            return;
+        }
         if (last && scanner != null) {
             c = endOfStream(c);
             if (c == null) return;
@@ -268,6 +292,7 @@ final class ResponseReader {
         StreamCompletion sc = scanner.completion();
         boolean unknown = sc.api() == StreamCompletion.Api.UNKNOWN;
         if (unknown ? !scanner.sawEnd() && !upstream.isActive() : !sc.complete()) {
+            lostTail = c.content().isReadable(); // scanned but never forwarded: the agent does not have it
             c.release();
             attempt.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the stream "
                     + "before the answer was finished (" + (unknown ? "closed before its end marker"
@@ -282,12 +307,41 @@ final class ResponseReader {
     }
 
     private int scan(ByteBuf b) {
+        if (sent != null && attempt.resume().resumes(ErrorCode.UPSTREAM_STREAM_ERROR)) return scanForInBandError(b);
         int[] completed = {0};
         b.forEachByte(x -> {
             if (scanner.accept(x)) completed[0]++;
             return true;
         });
         return completed[0];
+    }
+
+    /** Like {@link #scan}, but stops at an in-band error event, noting where it began (resume.on: inband_error). */
+    private int scanForInBandError(ByteBuf b) {
+        int completed = 0;
+        int eventStart = b.readerIndex();
+        inBandErrorAt = -1;
+        for (int i = b.readerIndex(); i < b.writerIndex(); i++) {
+            if (scanner.accept(b.getByte(i))) {
+                completed++;
+                if (sent.takeInBandError()) {
+                    inBandErrorAt = eventStart;
+                    return completed;
+                }
+            }
+            if (scanner.atEventBoundary()) eventStart = i + 1;
+        }
+        return completed;
+    }
+
+    /** A committed stream hit an in-band error: what came before it goes out, the rest is a failure resume continues. */
+    private void endAtInBandError(HttpContent c) {
+        int keep = inBandErrorAt - c.content().readerIndex();
+        if (keep > 0) relay.write(new DefaultHttpContent(c.content().retainedSlice(c.content().readerIndex(), keep)));
+        relay.flush();
+        c.release();
+        attempt.fail(new EgressException(ErrorCode.UPSTREAM_STREAM_ERROR, "upstream \"" + rc.upstream
+                + "\" sent an error event mid-stream"));
     }
 
     /** The agent's socket drained: read the upstream again, and time its silence again. */

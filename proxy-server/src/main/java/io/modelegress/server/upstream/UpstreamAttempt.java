@@ -78,6 +78,15 @@ final class UpstreamAttempt implements AttemptControl {
     private Ticket queued;
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
+    /** Set by the exchange when the route resumes broken streams (issue 16); {@code continuation}: this is one. */
+    StreamResume resume;
+    StreamResume.Continuation continuation;
+
+    @Override
+    public StreamResume resume() { return resume; }
+
+    @Override
+    public StreamResume.Continuation continuation() { return continuation; }
 
     UpstreamAttempt(Listener listener, ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request,
                     RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
@@ -104,7 +113,10 @@ final class UpstreamAttempt implements AttemptControl {
     @Override
     public boolean isOver() { return state == State.DONE || state == State.FAILED; }
 
-    boolean committed() { return state == State.COMMITTED || reader != null && reader.committed(); }
+    boolean committed() { return state == State.COMMITTED || reader != null && reader.committed() || continuation != null; }
+
+    /** What the committed stream forwarded, when a continuation can pick up from it; else null. */
+    io.modelegress.core.resume.SentText sentForResume() { return reader == null ? null : reader.sentForResume(); }
 
     @Override
     public UpstreamState upstreamState() { return upstream; }
