@@ -41,7 +41,7 @@ class DocsCoverageTest {
 
     /** Defaults the docs state in words because reference.conf cannot: they are derived from another key. */
     private static final Map<String, String> DERIVED_DEFAULTS = Map.of("route_defaults.name", "the prefix",
-            "proxy.auth.spn", "HTTP/<proxy host>");
+            "proxy.auth.spn", "`HTTP/<proxy host>`");
 
     private static String doc(String name) throws Exception {
         return Files.readString(REPO.resolve("docs").resolve(name));
