@@ -11,7 +11,6 @@ import io.modelegress.core.retry.CommitGate;
 import io.modelegress.core.resume.SentText;
 import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.server.http.ErrorResponses;
-import io.modelegress.core.sse.SseScanner;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.http.RequestContext;
@@ -60,13 +59,10 @@ final class ResponseReader {
     private HttpResponse heldHead;
     private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
     private long heldBytes;
-    private SseScanner scanner;
+    private StreamWatch stream;
     private ResponseUsage usage;
-    /** Mid-stream resume (issue 16): the text this stream forwarded; a continuation's reader instead. */
-    private SentText sent;
+    /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
     private boolean lostTail;
-    /** Where, in the buffer being scanned, an in-band error event began that resume continues instead (or -1). */
-    private int inBandErrorAt = -1;
     private final ContinuationReader continuation;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
@@ -86,12 +82,12 @@ final class ResponseReader {
 
     boolean committed() { return committed; }
 
-    StreamCompletion streamShape() { return scanner == null ? null : scanner.completion(); }
+    StreamCompletion streamShape() { return stream == null ? null : stream.completion(); }
 
     TokenCount usage() { return usage == null ? null : usage.usage(); }
 
     /** What this stream forwarded, when a continuation can pick up from it (the agent has no half event); else null. */
-    SentText sentForResume() { return sent != null && !lostTail && scanner.atEventBoundary() ? sent : null; }
+    SentText sentForResume() { return stream == null ? null : stream.sentForResume(lostTail); }
 
     /** One decoded message of the upstream's response. */
     void read(Object msg) {
@@ -176,11 +172,7 @@ final class ResponseReader {
                 break;
             case FIRST_EVENT:
                 heldHead = resp;
-                scanner = new SseScanner();
-                if (attempt.resume() != null) sent = new SentText(attempt.resume().maxBuffer());
-                if (usage != null && sent != null) scanner.onEvent(data -> { usage.onEvent(data); sent.onEvent(data); });
-                else if (usage != null) scanner.onEvent(usage::onEvent);
-                else if (sent != null) scanner.onEvent(sent::onEvent);
+                stream = new StreamWatch(usage, attempt.resume());
                 if (target.timeouts().firstToken().isZero()) {
                     armStreamIdle();
                 } else {
@@ -208,12 +200,12 @@ final class ResponseReader {
         int n = c.content().readableBytes();
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
-        boolean dataEvent = scanner != null && scan(c.content()) > 0;
-        if (inBandErrorAt >= 0 && committed) {
+        boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
+        if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
             endAtInBandError(c);
             return;
         }
-        if (last && scanner != null) {
+        if (last && stream != null) {
             c = endOfStream(c);
             if (c == null) return;
         }
@@ -245,7 +237,7 @@ final class ResponseReader {
             return;
         }
         if (relay.flush()) attempt.cancelPhase(); // the agent is slow: the upstream's silence is ours, not timed
-        else if (scanner == null || dataEvent) armStreamIdle();
+        else if (stream == null || dataEvent) armStreamIdle();
     }
 
     /** What was held is complete: an error answer, or a stream's first event. True when the exchange retries instead. */
@@ -254,7 +246,7 @@ final class ResponseReader {
             return last && attempt.judge(AttemptOutcome.errorAnswer(rc.status, heldBody(), heldHead.headers()::get, rt.ticker()),
                     upstreamKeepAlive && upstream.isActive());
         }
-        AttemptOutcome inBand = AttemptOutcome.inBandError(scanner.firstEventData());
+        AttemptOutcome inBand = AttemptOutcome.inBandError(stream.firstEventData());
         return inBand != null && attempt.judge(inBand, false);
     }
 
@@ -284,59 +276,29 @@ final class ResponseReader {
     }
 
     /**
-     * The last content of an SSE stream: a model stream must have been finished by its upstream (a finish reason or
-     * an end marker), whatever the transport said; one finished without its marker gets the marker the SDKs expect.
-     * Returns what to relay as the last content, or null when the attempt failed here as a cut stream.
+     * The last content of an SSE stream: one the upstream cut fails the attempt ({@link StreamWatch#cutReason});
+     * one finished without its end marker gets the marker the SDKs expect. Returns what to relay as the last
+     * content, or null when the attempt failed here.
      */
     private HttpContent endOfStream(HttpContent c) {
-        StreamCompletion sc = scanner.completion();
-        boolean unknown = sc.api() == StreamCompletion.Api.UNKNOWN;
-        if (unknown ? !scanner.sawEnd() && !upstream.isActive() : !sc.complete()) {
+        String cut = stream.cutReason(upstream.isActive());
+        if (cut != null) {
             lostTail = c.content().isReadable(); // scanned but never forwarded: the agent does not have it
             c.release();
             attempt.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the stream "
-                    + "before the answer was finished (" + (unknown ? "closed before its end marker"
-                    : "no finish reason and no end marker") + ")"));
+                    + "before the answer was finished (" + cut + ")"));
             return null;
         }
-        String marker = sc.missingEndMarker();
+        String marker = stream.completion().missingEndMarker();
         if (marker == null) return c;
         ByteBuf tail = Unpooled.copiedBuffer(marker, StandardCharsets.US_ASCII);
         rc.bytesOut += tail.readableBytes();
         return new DefaultLastHttpContent(Unpooled.wrappedBuffer(c.content(), tail));
     }
 
-    private int scan(ByteBuf b) {
-        if (sent != null && attempt.resume().resumes(ErrorCode.UPSTREAM_STREAM_ERROR)) return scanForInBandError(b);
-        int[] completed = {0};
-        b.forEachByte(x -> {
-            if (scanner.accept(x)) completed[0]++;
-            return true;
-        });
-        return completed[0];
-    }
-
-    /** Like {@link #scan}, but stops at an in-band error event, noting where it began (resume.on: inband_error). */
-    private int scanForInBandError(ByteBuf b) {
-        int completed = 0;
-        int eventStart = b.readerIndex();
-        inBandErrorAt = -1;
-        for (int i = b.readerIndex(); i < b.writerIndex(); i++) {
-            if (scanner.accept(b.getByte(i))) {
-                completed++;
-                if (sent.takeInBandError()) {
-                    inBandErrorAt = eventStart;
-                    return completed;
-                }
-            }
-            if (scanner.atEventBoundary()) eventStart = i + 1;
-        }
-        return completed;
-    }
-
     /** A committed stream hit an in-band error: what came before it goes out, the rest is a failure resume continues. */
     private void endAtInBandError(HttpContent c) {
-        int keep = inBandErrorAt - c.content().readerIndex();
+        int keep = stream.inBandErrorAt() - c.content().readerIndex();
         if (keep > 0) relay.write(new DefaultHttpContent(c.content().retainedSlice(c.content().readerIndex(), keep)));
         relay.flush();
         c.release();
