@@ -29,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * own error (a JSON answer before the commit point, an SSE error event after it), or the agent went away. Runs on
  * the downstream channel's event loop; the upstream channels live on the same loop, so nothing needs locking.
  */
-public final class Exchange implements UpstreamAttempt.Listener {
+public final class Exchange implements AttemptListener {
     private final ExchangeContext rt;
     private final ChannelHandlerContext down;
     private final FullHttpRequest request;
@@ -104,18 +104,13 @@ public final class Exchange implements UpstreamAttempt.Listener {
             return;
         }
         RouteTarget target = rc.route.upstreams().get(targetIndex);
-        UpstreamState state = rt.upstream(target.upstream());
-        rc.attempts++;
         attemptsOnTarget++;
         rc.upstream = target.upstream();
         boolean carriesRetryPermit = retryPermit != null;
         retryPermit = null;
-        current = new UpstreamAttempt(this, rt, down, request, rc, target, state, timers, carriesRetryPermit,
-                this::estimate, keepAlive, freshNext);
+        current = attempt(target, request, timers, carriesRetryPermit, freshNext, null);
         freshNext = false;
-        current.resume = resume;
-        events.attemptStart(rc, rc.upstream, rc.attempts);
-        current.start();
+        current.start(); // after it is current: a refusal reports synchronously
         if (!hedgeArmed && !rc.route.hedgeAfter().isZero()) {
             hedgeArmed = true;
             timers.hedge(rc.route.hedgeAfter().toNanos(), this::startHedge);
@@ -140,13 +135,22 @@ public final class Exchange implements UpstreamAttempt.Listener {
             events.hedge(rc, "skipped");
             return;
         }
-        rc.attempts++;
         events.retry(rc, "hedge");
         hedgeTimers = new ExchangeTimers(down.executor(), () -> finished);
-        hedge = new UpstreamAttempt(this, rt, down, request, rc, target, state, hedgeTimers, true, this::estimate,
-                keepAlive, false);
-        events.attemptStart(rc, target.upstream(), rc.attempts);
+        hedge = attempt(target, request, hedgeTimers, true, false, null);
         hedge.start();
+    }
+
+    /** Counts and makes one attempt on {@code target} (its own {@code timers}: a hedge races the current one). */
+    private UpstreamAttempt attempt(RouteTarget target, FullHttpRequest req, ExchangeTimers t, boolean carriesRetryPermit,
+                                   boolean fresh, StreamResume.Continuation continuation) {
+        rc.attempts++;
+        UpstreamAttempt a = new UpstreamAttempt(this, rt, down, req, rc, target, rt.upstream(target.upstream()), t,
+                carriesRetryPermit, this::estimate, keepAlive, fresh);
+        a.resume = resume;
+        a.continuation = continuation;
+        events.attemptStart(rc, target.upstream(), rc.attempts);
+        return a;
     }
 
     /** One of two racing attempts is out (it failed, or its answer is dropped): the other goes on alone. */
@@ -167,14 +171,9 @@ public final class Exchange implements UpstreamAttempt.Listener {
         if (c == null) return false;
         a.abort(AttemptOutcome.failure(e.code()).afterCommit());
         RouteTarget target = rc.route.upstreams().get(c.plan.targetIndex());
-        rc.attempts++;
         rc.upstream = target.upstream();
-        current = new UpstreamAttempt(this, rt, down, c.request, rc, target, rt.upstream(target.upstream()), timers, true,
-                this::estimate, keepAlive, false);
-        current.resume = resume;
-        current.continuation = c;
         events.retry(rc, "resume");
-        events.attemptStart(rc, rc.upstream, rc.attempts);
+        current = attempt(target, c.request, timers, true, false, c);
         current.start();
         return true;
     }

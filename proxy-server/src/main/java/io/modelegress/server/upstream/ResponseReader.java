@@ -29,7 +29,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 
 /**
  * Reads one upstream response for its attempt, message by message as the pool's watch hands them over: interim 1xx
@@ -56,9 +55,7 @@ final class ResponseReader {
     private boolean streaming;
     private String upstreamRequestId;
     private CommitGate gate;
-    private HttpResponse heldHead;
-    private final ArrayDeque<HttpContent> held = new ArrayDeque<>(4);
-    private long heldBytes;
+    private final HeldResponse held = new HeldResponse();
     private StreamWatch stream;
     private ResponseUsage usage;
     /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
@@ -167,11 +164,11 @@ final class ResponseReader {
         gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
         switch (gate.hold()) {
             case ERROR_BODY:
-                heldHead = resp; // the policy may retry or fall back once it has read the provider's error code
+                held.head(resp); // the policy may retry or fall back once it has read the provider's error code
                 armStreamIdle();
                 break;
             case FIRST_EVENT:
-                heldHead = resp;
+                held.head(resp);
                 stream = new StreamWatch(usage, attempt.resume());
                 if (target.timeouts().firstToken().isZero()) {
                     armStreamIdle();
@@ -212,11 +209,9 @@ final class ResponseReader {
         switch (gate.onContent(n, dataEvent, last)) {
             case HOLD:
                 held.add(c);
-                heldBytes += n;
                 return;
             case JUDGE:
                 held.add(c);
-                heldBytes += n;
                 if (retriedInstead(last)) {
                     discardHeld();
                     return;
@@ -224,7 +219,7 @@ final class ResponseReader {
                 writeHeld();
                 break;
             default:
-                if (heldHead != null) {
+                if (held.head() != null) {
                     held.add(c);
                     writeHeld();
                 } else {
@@ -243,7 +238,7 @@ final class ResponseReader {
     /** What was held is complete: an error answer, or a stream's first event. True when the exchange retries instead. */
     private boolean retriedInstead(boolean last) {
         if (gate.hold() == CommitGate.Hold.ERROR_BODY) {
-            return last && attempt.judge(AttemptOutcome.errorAnswer(rc.status, heldBody(), heldHead.headers()::get, rt.ticker()),
+            return last && attempt.judge(AttemptOutcome.errorAnswer(rc.status, held.body(), held.head().headers()::get, rt.ticker()),
                     upstreamKeepAlive && upstream.isActive());
         }
         AttemptOutcome inBand = AttemptOutcome.inBandError(stream.firstEventData());
@@ -267,12 +262,10 @@ final class ResponseReader {
     private void writeHeld() {
         if (gate.hold() == CommitGate.Hold.ERROR_BODY && sidecarRetried()) {
             // One retry authority: the sidecar already retried (or may not): the agent's SDK must not multiply it.
-            heldHead.headers().set(ErrorResponses.X_SHOULD_RETRY, "false");
+            held.head().headers().set(ErrorResponses.X_SHOULD_RETRY, "false");
         }
         commit();
-        relay.write(heldHead);
-        heldHead = null;
-        while (!held.isEmpty()) relay.write(held.poll());
+        held.writeTo(relay);
     }
 
     /**
@@ -317,21 +310,7 @@ final class ResponseReader {
                 "upstream " + target.upstream().authority() + " sent nothing")));
     }
 
-    private byte[] heldBody() {
-        byte[] out = new byte[(int) Math.min(heldBytes, Integer.MAX_VALUE)];
-        int at = 0;
-        for (HttpContent c : held) {
-            int k = Math.min(c.content().readableBytes(), out.length - at);
-            c.content().getBytes(c.content().readerIndex(), out, at, k);
-            at += k;
-        }
-        return out;
-    }
-
-    void discardHeld() {
-        while (!held.isEmpty()) held.poll().release();
-        heldHead = null;
-    }
+    void discardHeld() { held.discard(); }
 
     /** The upstream connection closed. */
     void inactive() {

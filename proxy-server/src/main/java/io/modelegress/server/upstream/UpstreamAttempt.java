@@ -24,7 +24,7 @@ import java.util.function.Function;
  * One try of an agent request on one upstream: admission by the upstream's limiter, a connection from the pool, the
  * request written, the response read by its {@link ResponseReader}. It owns everything of that try — the limiter
  * permit, the connection lease, the phase timer, its books with the upstream's retry budget and breaker — and
- * releases each exactly once. It reports to its exchange through {@link Listener}, one method per event, and not at
+ * releases each exactly once. It reports to its exchange through {@link AttemptListener}, one method per event, and not at
  * all once it is over: an attempt that was superseded cannot reach the exchange.
  *
  * <pre>
@@ -37,29 +37,7 @@ import java.util.function.Function;
 final class UpstreamAttempt implements AttemptControl {
     enum State { ADMITTING, CONNECTING, SENT, HEADERS, COMMITTED, DONE, FAILED }
 
-    /** What an attempt tells its exchange. Called on the exchange's event loop, never after the attempt is over. */
-    interface Listener {
-        /** The first byte went to the agent: from now on the request cannot be retried. */
-        void onCommitted(UpstreamAttempt a);
-
-        /**
-         * The upstream answered with an error (its body held whole) or a stream opened with an in-band error: true when
-         * the exchange makes another attempt instead, in which case this one drops that answer and is over.
-         */
-        boolean retriesInstead(UpstreamAttempt a, AttemptOutcome answer);
-
-        /**
-         * The attempt failed with {@code e}. {@code outcome} is how it ended, for the retry policy; null when no other
-         * attempt can help (the attempt had committed, or it was refused before it began: a rate-limit rejection, a
-         * missing credential), and the exchange ends with {@code e}.
-         */
-        void onFailure(UpstreamAttempt a, EgressException e, AttemptOutcome outcome);
-
-        /** The whole answer went to the agent. */
-        void onComplete(UpstreamAttempt a);
-    }
-
-    private final Listener listener;
+    private final AttemptListener listener;
     private final ExchangeContext rt;
     private final ChannelHandlerContext down;
     private final FullHttpRequest request;
@@ -88,7 +66,7 @@ final class UpstreamAttempt implements AttemptControl {
     @Override
     public StreamResume.Continuation continuation() { return continuation; }
 
-    UpstreamAttempt(Listener listener, ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request,
+    UpstreamAttempt(AttemptListener listener, ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request,
                     RequestContext rc, RouteTarget target, UpstreamState upstream, ExchangeTimers timers,
                     boolean carriesRetryPermit, Function<UpstreamState, TokenCount> estimate, boolean keepAlive,
                     boolean freshConnection) {
