@@ -42,7 +42,7 @@ public final class KerberosRealm implements AutoCloseable {
         Path dir = Files.createTempDirectory("krb5-test");
         // Squid's helper runs as the proxy user and must read the service keytab here.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int port = freePort();
+        int port = LoopbackPorts.free();
         Files.writeString(dir.resolve("krb5.conf"), String.join("\n",
                 "[libdefaults]",
                 "  default_realm = " + REALM,
@@ -82,7 +82,7 @@ public final class KerberosRealm implements AutoCloseable {
         Process p = pb.start();
         KerberosRealm realm = new KerberosRealm(dir, port, p);
         try {
-            Awaitility.await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(50)).until(() -> !p.isAlive() || accepts(port));
+            Awaitility.await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(50)).until(() -> !p.isAlive() || LoopbackPorts.accepts(port));
         } catch (ConditionTimeoutException e) {
             realm.close();
             throw new IOException("krb5kdc did not listen on 127.0.0.1:" + port + " within " + START_LIMIT);
@@ -153,21 +153,6 @@ public final class KerberosRealm implements AutoCloseable {
         if ("1".equals(System.getenv("EGRESS_REQUIRE_KERBEROS"))) Assertions.fail(message + " (EGRESS_REQUIRE_KERBEROS=1)");
         org.junit.jupiter.api.Assumptions.abort(message);
         return null;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     @Override

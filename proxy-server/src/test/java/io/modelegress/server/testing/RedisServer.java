@@ -38,7 +38,7 @@ public final class RedisServer implements AutoCloseable {
         Path dir = Files.createTempDirectory("redis-test");
         IOException last = null;
         for (int tries = 0; tries < 3; tries++) {
-            RedisServer r = new RedisServer(binary, dir, freePort());
+            RedisServer r = new RedisServer(binary, dir, LoopbackPorts.free());
             try {
                 r.startAgain();
                 return r;
@@ -66,7 +66,7 @@ public final class RedisServer implements AutoCloseable {
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             Awaitility.await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(20))
-                    .until(() -> !process.isAlive() || accepts(port));
+                    .until(() -> !process.isAlive() || LoopbackPorts.accepts(port));
         } catch (ConditionTimeoutException e) {
             stop();
             throw new IOException("redis-server did not accept connections on 127.0.0.1:" + port + "\n" + Files.readString(log));
@@ -113,19 +113,5 @@ public final class RedisServer implements AutoCloseable {
         return Files.isExecutable(p) ? p : null;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
-    }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }

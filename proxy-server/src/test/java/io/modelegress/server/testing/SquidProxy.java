@@ -123,7 +123,7 @@ public final class SquidProxy implements AutoCloseable {
         writeShared(dir.resolve("hosts"), "127.0.0.1 " + String.join(" ", names) + "\n");
         IOException last = null;
         for (int tries = 0; tries < 3; tries++) {
-            int port = freePort();
+            int port = LoopbackPorts.free();
             writeShared(dir.resolve("squid.conf"), config(dir, port, authLines));
             ProcessBuilder pb = new ProcessBuilder(squid.toString(), "-N", "-f", dir.resolve("squid.conf").toString())
                     .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("squid.out").toFile());
@@ -132,7 +132,7 @@ public final class SquidProxy implements AutoCloseable {
             SquidProxy proxy = new SquidProxy(dir, port, p);
             try {
                 Awaitility.await().atMost(START_LIMIT).pollInterval(Duration.ofMillis(50))
-                        .until(() -> !p.isAlive() || accepts(port));
+                        .until(() -> !p.isAlive() || LoopbackPorts.accepts(port));
             } catch (ConditionTimeoutException e) {
                 String why = proxy.diagnostics();
                 proxy.close();
@@ -287,21 +287,7 @@ public final class SquidProxy implements AutoCloseable {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
-    }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     private static List<String> lines(Path file) {
         try {
