@@ -48,6 +48,10 @@ NGINX_PORT=${NGINX_PORT:-18082}
 SIDECAR_PORT=${SIDECAR_PORT:-18080}
 ADMIN_PORT=${ADMIN_PORT:-19090}
 REDIS_PORT=${REDIS_PORT:-18379}
+ZERO_PORT=${ZERO_PORT:-18084}
+# The load table's upstream: "zero" (a second nginx answering `return 200` with a fixed ~300-byte JSON body: it costs
+# almost nothing, so the table measures the proxies, not the upstream) or "mock" (the Java mock with DELAY_MS).
+LOAD_UPSTREAM=${LOAD_UPSTREAM:-zero}
 REDIS_CONNECTIONS=${REDIS_CONNECTIONS:-16}
 
 PATH_V1=/v1/chat/completions
@@ -129,7 +133,7 @@ busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
   local self; self=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
   # shellcheck disable=SC2046
-  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $SIDECAR_PID $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
+  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $(zero_pids) $SIDECAR_PID $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
 }
 FOREIGN_MARK=()
 foreign_begin() { FOREIGN_MARK=("$(busy_ticks)" "$(our_ticks)" "$(date +%s%N)"); }
@@ -245,8 +249,15 @@ http {
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
+  upstream zero { server 127.0.0.1:$ZERO_PORT; keepalive 64; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    location /zero/ {
+      proxy_pass http://zero;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
     location / {
       proxy_pass http://mock;
       proxy_http_version 1.1;
@@ -263,6 +274,40 @@ EOF
 
 nginx_pids() { echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
 
+# The zero-cost upstream: its own nginx (one worker), so its CPU is never counted as the proxy's.
+ZERO_PID=""
+ZERO_BODY='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"This fixed answer costs the upstream nothing, so the proxies are measured."},"finish_reason":"stop"}],"usage":{"prompt_tokens":250,"completion_tokens":18,"total_tokens":268}}'
+start_zero() {
+  local d=$WORK/zero user_line=""
+  mkdir -p "$d/tmp" "$d/logs"
+  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
+  cat >"$d/nginx.conf" <<ZEOF
+$user_line
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid $d/nginx.pid;
+error_log $d/logs/error.log warn;
+events { worker_connections 32768; }
+http {
+  access_log off;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$ZERO_PORT;
+    location / { default_type application/json; return 200 '$ZERO_BODY'; }
+  }
+}
+ZEOF
+  nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" -g 'daemon off;' >"$OUT/zero.log" 2>&1 &
+  ZERO_PID=$!; PIDS+=("$ZERO_PID")
+  wait_http "http://127.0.0.1:$ZERO_PORT/zero$PATH_V1" 30
+}
+zero_pids() { [[ -n $ZERO_PID ]] && echo "$ZERO_PID $(pgrep -P "$ZERO_PID" | tr '\n' ' ')"; }
+
 write_sidecar_config() { # file limits-yaml
   cat >"$1" <<EOF
 server: { listen: 127.0.0.1:$SIDECAR_PORT, admin: 127.0.0.1:$ADMIN_PORT }
@@ -270,7 +315,9 @@ proxy: { use_environment: false }
 upstreams:
   mock: { url: "http://127.0.0.1:$MOCK_PORT"${2:+, limits: $2} }
   slow: { url: "http://127.0.0.1:$SLOW_PORT" }
+  zero: { url: "http://127.0.0.1:$ZERO_PORT" }
 routes:
+  - { name: zero, prefix: /zero, upstreams: [zero] }
   - { name: mock, prefix: /v1, upstreams: [mock] }
   - { name: slow, prefix: /slow, strip_prefix: true, upstreams: [slow] }
 EOF
@@ -308,7 +355,16 @@ run_wrk() { # target url c seconds -> prints WRKRESULT line
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 ms() { awk -v u="$1" 'BEGIN {printf "%.3f", u / 1000}'; }
 
+UPSTREAM_KIND=mock  # which upstream url_of and pids_of mean; phase_load switches it to LOAD_UPSTREAM
 url_of() {
+  if [[ $UPSTREAM_KIND == zero ]]; then
+    case $1 in
+      direct) echo "http://127.0.0.1:$ZERO_PORT/zero$PATH_V1" ;;
+      nginx) echo "http://127.0.0.1:$NGINX_PORT/zero$PATH_V1" ;;
+      sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/zero$PATH_V1" ;;
+    esac
+    return
+  fi
   case $1 in
     direct) echo "http://127.0.0.1:$MOCK_PORT$PATH_V1" ;;
     nginx) echo "http://127.0.0.1:$NGINX_PORT$PATH_V1" ;;
@@ -317,13 +373,14 @@ url_of() {
 }
 pids_of() {
   case $1 in
-    direct) echo "$MOCK_PID" ;;
+    direct) if [[ $UPSTREAM_KIND == zero ]]; then zero_pids; else echo "$MOCK_PID"; fi ;;
     nginx) nginx_pids ;;
     sidecar) echo "$SIDECAR_PID" ;;
   esac
 }
 
 phase_load() {
+  UPSTREAM_KIND=$LOAD_UPSTREAM
   log "JIT warm-up: ${JIT_WARMUP}s at 64 connections per target"
   for target in direct nginx sidecar; do run_wrk "$target" "$(url_of $target)" 64 "$JIT_WARMUP" >/dev/null; done
   local hz; hz=$(getconf CLK_TCK)
@@ -358,22 +415,26 @@ phase_load() {
           'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
     done
   done
+  UPSTREAM_KIND=mock
+  local upstream_desc="the Java mock, ${DELAY_MS} ms delay"
+  [[ $LOAD_UPSTREAM == zero ]] && upstream_desc="zero-cost upstream: nginx return 200"
   out ""
-  out "### Non-streaming POST (~1 KB request, ~300 B response, mock delay ${DELAY_MS} ms), ${DURATION} s per cell"
+  out "### Non-streaming POST (~1 KB request, ~300 B response, $upstream_desc), ${DURATION} s per cell"
   out ""
-  out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | errors | other CPU |"
-  out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | sidecar/nginx CPU | errors | other CPU |"
+  out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in $CONCURRENCIES; do
     for target in direct nginx sidecar; do
       local rps=${R[$target,$c,rps]:-0} p50=${R[$target,$c,p50_us]:-0} p99=${R[$target,$c,p99_us]:-0}
-      local add50="" add99="" ratio=""
+      local add50="" add99="" ratio="" cpuratio=""
       if [[ $target != direct ]]; then
         add50=$(awk -v a="$p50" -v b="${R[direct,$c,p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
         add99=$(awk -v a="$p99" -v b="${R[direct,$c,p99_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
       fi
+      [[ $target == sidecar ]] && cpuratio=$(awk -v a="${R[sidecar,$c,cpu]:-0}" -v b="${R[nginx,$c,cpu]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
       [[ $target == sidecar ]] && ratio=$(awk -v a="$rps" -v b="${R[nginx,$c,rps]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
       local errs=$((${R[$target,$c,non2xx]:-0} + ${R[$target,$c,connect_errors]:-0} + ${R[$target,$c,read_errors]:-0} + ${R[$target,$c,timeouts]:-0}))
-      out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | $errs | ${R[$target,$c,foreign]}% |"
+      out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | $cpuratio | $errs | ${R[$target,$c,foreign]}% |"
     done
   done
   out ""
@@ -592,7 +653,7 @@ raise_fd_limit
 log "results: $OUT"
 machine
 # Every port must be free: a leftover process on one of them would be measured in place of ours.
-for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT" "$REDIS_PORT"; do
+for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT" "$REDIS_PORT" "$ZERO_PORT"; do
   if { exec 7<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     exec 7>&-
     log "port $port is already in use (a leftover run?): stop that process or choose other ports (see the knobs)"
@@ -600,6 +661,7 @@ for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT
   fi
 done
 start_mocks
+start_zero
 start_nginx
 write_sidecar_config "$WORK/sidecar.yaml" ""
 if has_phase start; then phase_start; fi
