@@ -2,21 +2,12 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
-import io.modelegress.core.error.ErrorCode;
-import io.modelegress.core.ratelimit.TokenCount;
-import io.modelegress.core.ratelimit.TokenEstimator;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.core.retry.RetryPolicy;
-import io.modelegress.core.sse.StreamCompletion;
-import io.modelegress.core.time.Durations;
 import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.events.RequestOutcome;
-import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.server.http.RequestContext;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.concurrent.EventExecutor;
@@ -28,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * upstream, the next one of the route, or none), and exactly one way to end ({@link #end}): the answer went out, our
  * own error (a JSON answer before the commit point, an SSE error event after it), or the agent went away. Runs on
  * the downstream channel's event loop; the upstream channels live on the same loop, so nothing needs locking.
+ * A hedge races in its {@link HedgeRace}; what the exchange says of its own comes from {@link ExchangeAnswers}.
  */
 public final class Exchange implements AttemptListener {
     private final ExchangeContext rt;
@@ -41,13 +33,12 @@ public final class Exchange implements AttemptListener {
     private RetryPolicy policy;
     private int targetIndex;
     private UpstreamAttempt current;
-    /** A second attempt racing {@link #current} before the commit point ({@code hedge_after}), with its own timers. */
-    private UpstreamAttempt hedge;
-    private ExchangeTimers hedgeTimers;
+    /** The hedge racing {@link #current} ({@code hedge_after}), from when it starts; null when none started. */
+    private HedgeRace hedge;
     private boolean hedgeArmed;
     /** The upstream whose retry budget lent a permit to the attempt scheduled next (given back if it never starts). */
     private UpstreamState retryPermit;
-    private TokenCount tokens;
+    private final RequestTokens tokens;
     /** Attempts made on the route's upstream at {@link #targetIndex} (the policy's attempts_per_upstream). */
     private int attemptsOnTarget;
     /** The next attempt replays a request a stale pooled connection lost: it takes a fresh connection. */
@@ -67,6 +58,7 @@ public final class Exchange implements AttemptListener {
         this.events = rt.events();
         this.timers = new ExchangeTimers(down.executor(), () -> finished);
         this.resume = StreamResume.forRoute(rc.route, events);
+        this.tokens = new RequestTokens(request);
     }
 
     public RequestContext context() { return rc; }
@@ -78,15 +70,10 @@ public final class Exchange implements AttemptListener {
 
     public void start() {
         events.requestStart(rc);
-        timers.deadline(rc.deadline.remainingNanos(), () -> fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED,
-                "the request did not complete within " + Durations.format(rc.deadline.budget()) + " ("
-                        + rc.deadline.source() + "); last upstream " + rc.upstream)));
+        timers.deadline(rc.deadline.remainingNanos(), () -> fail(ExchangeAnswers.deadlineExceeded(rc)));
         if (rc.headersLimit != null) {
             timers.sdkLimit(rc.headersLimit.toNanos(), () -> {
-                if (!rc.committed) {
-                    fail(new EgressException(ErrorCode.REQUEST_DEADLINE_EXCEEDED, "no response from upstream "
-                            + rc.upstream + " before " + rc.headersLimitSource + " would give up"));
-                }
+                if (!rc.committed) fail(ExchangeAnswers.sdkLimitReached(rc));
             });
         }
         policy = rt.policy(rc.route);
@@ -117,28 +104,12 @@ public final class Exchange implements AttemptListener {
         }
     }
 
-    /**
-     * No first data by {@code hedge_after}: the route's next upstream is started beside the current attempt; the first
-     * to commit wins and the other is cancelled at once. A hedge spends the retry budget, as a retry does.
-     */
+    /** No first data by {@code hedge_after}: the route's next upstream starts beside the current attempt. */
     private void startHedge() {
         if (finished || current == null || current.committed() || hedge != null) return;
-        int idx = RouteTargets.acquireFrom(rt, rc, request, targetIndex + 1);
-        if (idx < 0) {
-            events.hedge(rc, "skipped");
-            return;
-        }
-        RouteTarget target = rc.route.upstreams().get(idx);
-        UpstreamState state = rt.upstream(target.upstream());
-        if (!state.budget.tryAcquireRetry()) {
-            state.breakers.record(null, () -> null); // the admission slot taken above goes back unused
-            events.hedge(rc, "skipped");
-            return;
-        }
-        events.retry(rc, "hedge");
-        hedgeTimers = new ExchangeTimers(down.executor(), () -> finished);
-        hedge = attempt(target, request, hedgeTimers, true, false, null);
-        hedge.start();
+        hedge = HedgeRace.prepare(rt, rc, request, targetIndex + 1, down.executor(), () -> finished,
+                (target, t) -> attempt(target, request, t, true, false, null));
+        if (hedge != null) hedge.start(); // after it is held: a refusal reports synchronously
     }
 
     /** Counts and makes one attempt on {@code target} (its own {@code timers}: a hedge races the current one). */
@@ -146,7 +117,7 @@ public final class Exchange implements AttemptListener {
                                    boolean fresh, StreamResume.Continuation continuation) {
         rc.attempts++;
         UpstreamAttempt a = new UpstreamAttempt(this, rt, down, req, rc, target, rt.upstream(target.upstream()), t,
-                carriesRetryPermit, this::estimate, keepAlive, fresh);
+                carriesRetryPermit, tokens, keepAlive, fresh);
         a.resume = resume;
         a.continuation = continuation;
         events.attemptStart(rc, target.upstream(), rc.attempts);
@@ -155,44 +126,30 @@ public final class Exchange implements AttemptListener {
 
     /** One of two racing attempts is out (it failed, or its answer is dropped): the other goes on alone. */
     private boolean dropRacer(UpstreamAttempt a) {
-        if (hedge == null || (a != current && a != hedge)) return false;
-        if (a == current) current = hedge;
-        hedge = null;
-        events.hedge(rc, "failed");
+        if (hedge == null || !hedge.isRacing(a, current)) return false;
+        if (a == current) current = hedge.racer();
+        hedge.dropped();
         return true;
     }
 
     /**
      * A committed stream broke on a route that resumes: the next continuation attempt starts instead of the end
-     * ({@link StreamResume} decides where and how). False when none can: the exchange ends as before.
+     * ({@link StreamResume#handOff} decides where and how). False when none can: the exchange ends as before.
      */
     private boolean resumeAfter(UpstreamAttempt a, EgressException e, boolean stale) {
-        StreamResume.Continuation c = resume.next(rt, rc, targetIndex, a, e, request, stale);
+        StreamResume.Continuation c = resume.handOff(rt, rc, targetIndex, a, e, request, stale);
         if (c == null) return false;
-        a.abort(AttemptOutcome.failure(e.code()).afterCommit());
-        RouteTarget target = rc.route.upstreams().get(c.plan.targetIndex());
-        rc.upstream = target.upstream();
-        events.retry(rc, "resume");
-        current = attempt(target, c.request, timers, true, false, c);
+        current = attempt(rc.route.upstreams().get(c.plan.targetIndex()), c.request, timers, true, false, c);
         current.start();
         return true;
-    }
-
-    /** The request's token estimate, made once, for the upstreams that count tokens. */
-    private TokenCount estimate(UpstreamState s) {
-        if (!s.countsTokens) return TokenCount.of(0, 0);
-        if (tokens == null) tokens = new TokenEstimator().estimate(new ByteBufInputStream(request.content().duplicate()));
-        return tokens;
     }
 
     @Override
     public void onCommitted(UpstreamAttempt a) {
         rc.upstream = a.upstreamState().settings.name();
-        if (hedge == null) return;
-        UpstreamAttempt loser = a == hedge ? current : hedge;
-        events.hedge(rc, a == hedge ? "hedge_won" : "primary_won");
+        if (hedge == null || !hedge.racing()) return;
+        UpstreamAttempt loser = hedge.decided(a, current);
         current = a;
-        hedge = null;
         loser.abort(null); // cancelled: its connection closed, nothing said to its breaker
     }
 
@@ -218,13 +175,7 @@ public final class Exchange implements AttemptListener {
         }
         current = null;
         RetryDecision d = decide(a, outcome);
-        if (d.isRetry()) return;
-        if (d.stopReason() == RetryDecision.StopReason.BUDGET_EXHAUSTED) {
-            e = e.withoutRetry("retry budget of upstream \"" + rc.upstream + "\" spent");
-        } else if (d.stopReason() == RetryDecision.StopReason.DEADLINE) {
-            e = e.withoutRetry("no time left before the request deadline");
-        }
-        fail(e);
+        if (!d.isRetry()) fail(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream));
     }
 
     @Override
@@ -276,41 +227,14 @@ public final class Exchange implements AttemptListener {
         if (finished) return;
         finished = true;
         timers.cancelAll();
-        if (hedgeTimers != null) hedgeTimers.cancelAll();
-        if (hedge != null) {
-            hedge.abort(null);
-            hedge = null;
-        }
+        if (hedge != null) hedge.end();
         if (retryPermit != null) {
             retryPermit.budget.onRetryEnd(); // the retry it was lent for never started
             retryPermit = null;
         }
         UpstreamAttempt a = current;
         current = null;
-        switch (outcome) {
-            case ERROR: {
-                boolean committed = a != null && a.committed();
-                StreamCompletion stream = resume != null && resume.shape() != null ? resume.shape()
-                        : a == null ? null : a.streamShape();
-                if (a != null) {
-                    AttemptOutcome o = AttemptOutcome.failure(error.code());
-                    a.abort(committed ? o.afterCommit() : o);
-                }
-                rc.error = error.code();
-                if (!committed) rc.status = error.code().status();
-                rc.bytesOut += ErrorResponses.answer(down, rc.dialect(), error, rc.requestId, rc.attempts, keepAlive,
-                        committed, stream);
-                break;
-            }
-            case CANCELLED:
-                if (a != null) a.abort(null);
-                rc.status = 499;
-                break;
-            default:
-                // The agent asked to close (Connection: close, HTTP/1.0) or the sidecar drains: the answer said
-                // "Connection: close", so close once it has gone out; a client reading to EOF would wait forever.
-                if (!keepAlive) down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        }
+        ExchangeAnswers.answer(outcome, error, a, down, rc, resume, keepAlive);
         rt.bodies().release(request);
         if (resume != null) resume.release();
         events.requestEnd(rc, outcome, System.nanoTime());

@@ -8,6 +8,7 @@ import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.resume.ContinuationBodies;
 import io.modelegress.core.resume.SentText;
 import io.modelegress.core.resume.Splice;
+import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.http.RequestContext;
@@ -140,6 +141,20 @@ final class StreamResume {
             return c; // the attempt carries the permit and the breaker's slot; its books give both back
         }
         return null;
+    }
+
+    /**
+     * {@link #next}, and when it gives a continuation, the hand-off to it: the broken attempt {@code a} aborted with
+     * its failure (after the commit point), the request's upstream now the continuation's, the retry counted.
+     */
+    Continuation handOff(ExchangeContext rt, RequestContext rc, int targetIndex, UpstreamAttempt a, EgressException e,
+                         FullHttpRequest request, boolean stale) {
+        Continuation c = next(rt, rc, targetIndex, a, e, request, stale);
+        if (c == null) return null;
+        a.abort(AttemptOutcome.failure(e.code()).afterCommit());
+        rc.upstream = rc.route.upstreams().get(c.plan.targetIndex()).upstream();
+        events.retry(rc, "resume");
+        return c;
     }
 
     private void planFrom(ExchangeContext rt, int first) {
