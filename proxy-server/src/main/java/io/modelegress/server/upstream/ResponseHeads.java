@@ -2,12 +2,14 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.server.http.HopByHop;
+import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.server.http.RequestContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
@@ -19,6 +21,26 @@ import io.netty.handler.codec.http.HttpVersion;
  */
 final class ResponseHeads {
     private ResponseHeads() {}
+
+    /**
+     * 100 Continue, 102 Processing, 103 Early Hints (and an unsolicited 101): an interim head, not the response. A
+     * head the decoder could not read is not one.
+     */
+    static boolean interim(HttpResponse resp) {
+        return !resp.decoderResult().isFailure() && resp.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+    }
+
+    /**
+     * One retry authority: an error answer relayed after the sidecar retried (or may not retry) tells the agent's SDK
+     * not to multiply it.
+     */
+    static void markRetried(HttpResponse errorHead, RequestContext rc) {
+        RetryDecision.StopReason why = rc.retryStopped;
+        if (rc.attempts > 1 || why == RetryDecision.StopReason.ATTEMPTS_EXHAUSTED
+                || why == RetryDecision.StopReason.BUDGET_EXHAUSTED) {
+            errorHead.headers().set(ErrorResponses.X_SHOULD_RETRY, "false");
+        }
+    }
 
     static boolean bodiless(int status, String method) {
         return status == 204 || status == 304 || status < 200 || HttpMethod.HEAD.name().equals(method);

@@ -1,40 +1,29 @@
 package io.modelegress.server.upstream;
 
-import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
-import io.modelegress.core.ratelimit.RateLimitHeaders;
-import io.modelegress.core.ratelimit.RateLimitSnapshot;
 import io.modelegress.core.ratelimit.ResponseUsage;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.CommitGate;
 import io.modelegress.core.resume.SentText;
-import io.modelegress.core.retry.RetryDecision;
-import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.core.sse.StreamCompletion;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.http.RequestContext;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Reads one upstream response for its attempt, message by message as the pool's watch hands them over: interim 1xx
  * answers skipped, the head rewritten for the agent ({@link ResponseHeads}), the upstream's quota signals given to
  * its limiter, the body held until its commit point ({@link CommitGate}) and then relayed as it comes
- * ({@link ResponseRelay}), a stream's end judged ({@link StreamCompletion}), first_token and stream_idle timed.
+ * ({@link ResponseRelay}), a stream's end judged ({@link StreamEnd}), first_token and stream_idle timed.
  */
 final class ResponseReader {
     static final int MAX_HELD_ERROR = 64 * 1024;
@@ -58,8 +47,6 @@ final class ResponseReader {
     private final HeldResponse held = new HeldResponse();
     private StreamWatch stream;
     private ResponseUsage usage;
-    /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
-    private boolean lostTail;
     private final ContinuationReader continuation;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
@@ -84,7 +71,7 @@ final class ResponseReader {
     TokenCount usage() { return usage == null ? null : usage.usage(); }
 
     /** What this stream forwarded, when a continuation can pick up from it (the agent has no half event); else null. */
-    SentText sentForResume() { return stream == null ? null : stream.sentForResume(lostTail); }
+    SentText sentForResume() { return stream == null ? null : stream.sentForResume(); }
 
     /** One decoded message of the upstream's response. */
     void read(Object msg) {
@@ -110,7 +97,11 @@ final class ResponseReader {
         }
         if (msg instanceof HttpResponse) {
             HttpResponse resp = (HttpResponse) msg;
-            if (!(msg instanceof HttpContent) && isInterim(resp)) {
+            if (!(msg instanceof HttpContent) && ResponseHeads.interim(resp)) {
+                // Consumed, the response-headers timer still running; after an unsolicited 101 what follows is not
+                // HTTP/1.1: the attempt fails, the connection closes.
+                if (resp.status().code() == 101) attempt.protocolError("answered 101 Switching Protocols to a request that asked for no upgrade");
+                else skippingInterim = true;
                 ReferenceCountUtil.release(msg);
                 return;
             }
@@ -121,17 +112,6 @@ final class ResponseReader {
             }
         }
         if (msg instanceof HttpContent) onContent((HttpContent) msg);
-    }
-
-    /**
-     * 100 Continue, 102 Processing and 103 Early Hints are not the response: consumed (the response-headers timer
-     * keeps running). An unsolicited 101 means what follows is not HTTP/1.1: the attempt fails, the connection closes.
-     */
-    private boolean isInterim(HttpResponse resp) {
-        if (resp.decoderResult().isFailure() || resp.status().codeClass() != HttpStatusClass.INFORMATIONAL) return false;
-        if (resp.status().code() == 101) attempt.protocolError("answered 101 Switching Protocols to a request that asked for no upgrade");
-        else skippingInterim = true;
-        return true;
     }
 
     private void onHead(HttpResponse resp) {
@@ -157,9 +137,7 @@ final class ResponseReader {
         streaming = sse;
         upstreamRequestId = rc.upstreamRequestId;
         UpstreamState state = attempt.upstreamState();
-        RateLimitSnapshot signals = RateLimitHeaders.scan(resp.headers().iteratorCharSequence(), rt.ticker());
-        if (code == 429) state.limiter.onRateLimited(signals);
-        else state.limiter.observe(signals);
+        LimiterGate.observe(state.limiter, code, resp.headers(), rt.ticker());
         if (state.countsTokens) usage = sse ? ResponseUsage.forStream() : ResponseUsage.forBody();
         gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
         switch (gate.hold()) {
@@ -199,11 +177,11 @@ final class ResponseReader {
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
         boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
         if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
-            endAtInBandError(c);
+            StreamEnd.atInBandError(c, stream, relay, rc, attempt);
             return;
         }
         if (last && stream != null) {
-            c = endOfStream(c);
+            c = StreamEnd.last(c, stream, upstream, rc, attempt);
             if (c == null) return;
         }
         switch (gate.onContent(n, dataEvent, last)) {
@@ -245,12 +223,6 @@ final class ResponseReader {
         return inBand != null && attempt.judge(inBand, false);
     }
 
-    private boolean sidecarRetried() {
-        RetryDecision.StopReason why = rc.retryStopped;
-        return rc.attempts > 1 || why == RetryDecision.StopReason.ATTEMPTS_EXHAUSTED
-                || why == RetryDecision.StopReason.BUDGET_EXHAUSTED;
-    }
-
     private void commit() {
         committed = true;
         rc.status = status;
@@ -260,43 +232,9 @@ final class ResponseReader {
     }
 
     private void writeHeld() {
-        if (gate.hold() == CommitGate.Hold.ERROR_BODY && sidecarRetried()) {
-            // One retry authority: the sidecar already retried (or may not): the agent's SDK must not multiply it.
-            held.head().headers().set(ErrorResponses.X_SHOULD_RETRY, "false");
-        }
+        if (gate.hold() == CommitGate.Hold.ERROR_BODY) ResponseHeads.markRetried(held.head(), rc);
         commit();
         held.writeTo(relay);
-    }
-
-    /**
-     * The last content of an SSE stream: one the upstream cut fails the attempt ({@link StreamWatch#cutReason});
-     * one finished without its end marker gets the marker the SDKs expect. Returns what to relay as the last
-     * content, or null when the attempt failed here.
-     */
-    private HttpContent endOfStream(HttpContent c) {
-        String cut = stream.cutReason(upstream.isActive());
-        if (cut != null) {
-            lostTail = c.content().isReadable(); // scanned but never forwarded: the agent does not have it
-            c.release();
-            attempt.fail(new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + rc.upstream + "\" ended the stream "
-                    + "before the answer was finished (" + cut + ")"));
-            return null;
-        }
-        String marker = stream.completion().missingEndMarker();
-        if (marker == null) return c;
-        ByteBuf tail = Unpooled.copiedBuffer(marker, StandardCharsets.US_ASCII);
-        rc.bytesOut += tail.readableBytes();
-        return new DefaultLastHttpContent(Unpooled.wrappedBuffer(c.content(), tail));
-    }
-
-    /** A committed stream hit an in-band error: what came before it goes out, the rest is a failure resume continues. */
-    private void endAtInBandError(HttpContent c) {
-        int keep = stream.inBandErrorAt() - c.content().readerIndex();
-        if (keep > 0) relay.write(new DefaultHttpContent(c.content().retainedSlice(c.content().readerIndex(), keep)));
-        relay.flush();
-        c.release();
-        attempt.fail(new EgressException(ErrorCode.UPSTREAM_STREAM_ERROR, "upstream \"" + rc.upstream
-                + "\" sent an error event mid-stream"));
     }
 
     /** The agent's socket drained: read the upstream again, and time its silence again. */

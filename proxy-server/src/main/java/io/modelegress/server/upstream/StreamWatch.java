@@ -18,6 +18,8 @@ final class StreamWatch {
     private final boolean resumesInBandErrors;
     /** Where, in the buffer last scanned, an in-band error event began that a resume continues instead (or -1). */
     private int inBandErrorAt = -1;
+    /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
+    private boolean lostTail;
 
     /** {@code usage} and {@code resume} may be null. */
     StreamWatch(ResponseUsage usage, StreamResume resume) {
@@ -70,8 +72,10 @@ final class StreamWatch {
 
     StreamCompletion completion() { return scanner.completion(); }
 
+    void lostTail(boolean lost) { lostTail = lost; }
+
     /** What was forwarded, when a continuation can pick up from it (the agent has no half event); else null. */
-    SentText sentForResume(boolean lostTail) {
+    SentText sentForResume() {
         return sent != null && !lostTail && scanner.atEventBoundary() ? sent : null;
     }
 
