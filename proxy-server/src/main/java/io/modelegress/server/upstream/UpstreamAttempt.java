@@ -5,8 +5,6 @@ import io.modelegress.core.config.UpstreamSettings;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
 import io.modelegress.core.ratelimit.Permit;
-import io.modelegress.core.ratelimit.Rejection;
-import io.modelegress.core.ratelimit.Ticket;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.sse.StreamCompletion;
@@ -21,10 +19,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import java.util.function.Function;
 
 /**
- * One try of an agent request on one upstream: admission by the upstream's limiter, a connection from the pool, the
- * request written, the response read by its {@link ResponseReader}. It owns everything of that try — the limiter
- * permit, the connection lease, the phase timer, its books with the upstream's retry budget and breaker — and
- * releases each exactly once. It reports to its exchange through {@link AttemptListener}, one method per event, and not at
+ * One try of an agent request on one upstream: admission by the upstream's limiter ({@link AttemptAdmission}), a
+ * connection from the pool ({@link AttemptConnection}), the request written, the response read by its
+ * {@link ResponseReader}. It owns everything of that try — the limiter permit, the connection lease, the phase timer,
+ * its books with the upstream's retry budget and breaker ({@link AttemptBooks}) — and releases each exactly once. It reports to its exchange through {@link AttemptListener}, one method per event, and not at
  * all once it is over: an attempt that was superseded cannot reach the exchange.
  *
  * <pre>
@@ -53,8 +51,8 @@ final class UpstreamAttempt implements AttemptControl {
 
     private State state = State.ADMITTING;
     private final AttemptBooks books;
-    private Ticket queued;
-    private ConnectionPool.Lease lease;
+    private AttemptAdmission admission;
+    private AttemptConnection connection;
     private ResponseReader reader;
     /** Set by the exchange when the route resumes broken streams (issue 16); {@code continuation}: this is one. */
     StreamResume resume;
@@ -109,67 +107,31 @@ final class UpstreamAttempt implements AttemptControl {
             refuse(noCredential, AttemptOutcome.failure(noCredential.code()));
             return;
         }
-        queued = LimiterGate.submit(upstream.limiter, estimate.apply(upstream), rt.ticker().nanos() + rc.deadline.remainingNanos(),
-                down.executor(), this::isOver, waited -> {
-                    queued = null;
-                    rc.queueWaitNanos += waited;
-                    events.admitted(rc, settings.name(), waited);
-                }, new LimiterGate.Answer() {
-                    @Override
-                    public void granted(Permit p) {
-                        books.granted(p);
-                        connect(freshConnection);
-                    }
+        admission = new AttemptAdmission(this, rc, events);
+        admission.submit(upstream, estimate.apply(upstream), rt.ticker().nanos() + rc.deadline.remainingNanos(), down.executor());
+    }
 
-                    @Override
-                    public void rejected(Rejection r) {
-                        refuse(r.toException(), null);
-                    }
-                });
+    /** The limiter let the attempt start: a connection from the pool (a new one for a replay after a stale one). */
+    void admitted(Permit p) {
+        books.granted(p);
+        state = State.CONNECTING;
+        AttemptConnection.open(this, rt, rc, down.channel().eventLoop(), freshConnection);
     }
 
     /** Refused before it began: no retry can help, and the breaker learns {@code outcome} (null: nothing). */
-    private void refuse(EgressException e, AttemptOutcome outcome) {
+    void refuse(EgressException e, AttemptOutcome outcome) {
         endBooks(outcome);
         state = State.FAILED;
         listener.onFailure(this, e, null);
     }
 
-    /** A connection from the pool ({@code fresh}: a new one, for the replay of a request a stale one lost). */
-    private void connect(boolean fresh) {
-        state = State.CONNECTING;
-        ProxyHop proxy;
-        try {
-            proxy = rt.proxyFor(settings);
-        } catch (EgressException e) {
-            fail(e);
-            return;
-        }
-        UpstreamConnector.Target tg = new UpstreamConnector.Target(settings, proxy, rt.config().timeoutsFor(rc.route, settings), rc.deadline);
-        long begin = System.nanoTime();
-        events.connectStart(rc, settings.name());
-        rt.pool().acquire(down.channel().eventLoop(), tg, fresh).addListener(f -> {
-            if (isOver()) {
-                if (f.isSuccess()) rt.pool().discard((ConnectionPool.Lease) f.getNow());
-                return;
-            }
-            if (!f.isSuccess()) {
-                fail(UpstreamFailures.unexpected(f.cause()));
-                return;
-            }
-            lease = (ConnectionPool.Lease) f.getNow();
-            rc.connectNanos = System.nanoTime() - begin;
-            rc.proxyAuth = lease.channel().attr(UpstreamConnector.PROXY_AUTH).get();
-            events.connectEnd(rc, settings.name(), rc.connectNanos);
-            send(UpstreamConnector.asConnected(tg, lease.channel())); // failover or PAC may have chosen another proxy
-        });
-    }
-
-    private void send(UpstreamConnector.Target tg) {
-        Channel ch = lease.channel();
+    /** The pool gave the attempt its connection; {@code tg} is the target as connected. The request goes out. */
+    void connected(AttemptConnection c, UpstreamConnector.Target tg) {
+        connection = c;
+        Channel ch = c.lease().channel();
         ResponseReader r = new ResponseReader(this, rt, down, rc, tg, ch, keepAlive);
         reader = r;
-        lease.attach(r);
+        c.lease().attach(r);
         HttpRequest out;
         try {
             out = UpstreamRequests.build(request, rc, tg, target);
@@ -270,10 +232,9 @@ final class UpstreamAttempt implements AttemptControl {
     public void broken(Throwable cause) {
         if (isOver()) return;
         boolean beforeResponse = reader == null || !reader.sawHead();
-        EgressException e = new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + settings.name() + "\" closed the connection "
-                + (beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data")
-                + (cause == null ? "" : " (" + UpstreamFailures.simple(cause) + ")"));
-        if (beforeResponse && lease != null && lease.reused()) {
+        EgressException e = UpstreamFailures.closed(settings.name(),
+                beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data", cause);
+        if (beforeResponse && connection != null && connection.reused()) {
             // A keep-alive connection the server closed while it sat in the pool: the upstream cannot have read the
             // request, so it is replayed at once on a fresh connection — as an attempt, counted like any other.
             cancelPhase();
@@ -296,7 +257,7 @@ final class UpstreamAttempt implements AttemptControl {
     /** The exchange ends for its own reason (deadline, agent gone, a committed failure): close the books with {@code o}. */
     void abort(AttemptOutcome o) {
         cancelPhase();
-        if (queued != null && !queued.cancel()) queued = null; // granted meanwhile: the gate releases it (we are over)
+        if (admission != null) admission.cancel();
         endBooks(o);
         discardLease();
         state = State.FAILED;
@@ -309,17 +270,11 @@ final class UpstreamAttempt implements AttemptControl {
     private void endBooks(AttemptOutcome o) { books.close(o, reader == null ? null : reader.usage()); }
 
     private void releaseLease(boolean reusable) {
-        if (lease != null) {
-            rt.pool().release(lease, reusable, settings.pool());
-            lease = null;
-        }
+        if (connection != null) connection.release(reusable);
     }
 
     private void discardLease() {
         if (reader != null) reader.discardHeld();
-        if (lease != null) {
-            rt.pool().discard(lease);
-            lease = null;
-        }
+        if (connection != null) connection.discard();
     }
 }

@@ -31,6 +31,12 @@ public final class UpstreamFailures {
                 + "credential for " + u.auth().header() + ": " + cred.missingReason());
     }
 
+    /** The upstream closed or reset the connection {@code when} (before a response, before the first data, mid-response). */
+    static EgressException closed(String upstream, String when, Throwable cause) {
+        return new EgressException(ErrorCode.UPSTREAM_RESET, "upstream \"" + upstream + "\" closed the connection " + when
+                + (cause == null ? "" : " (" + simple(cause) + ")"));
+    }
+
     /** A failure that is already classified stays as it is; anything else is a bug: {@code internal_error}. */
     public static EgressException unexpected(Throwable t) {
         if (t instanceof EgressException) return (EgressException) t;
