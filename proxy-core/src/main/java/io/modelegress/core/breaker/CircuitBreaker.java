@@ -93,33 +93,15 @@ public final class CircuitBreaker {
 
     /**
      * {@code upstreams.<name>.breaker}: {@code consecutive_failures >= 0} (0 = off), {@code cooldown > 0} when on,
-     * {@code max_cooldown >= cooldown} (null: {@value #MAX_COOLDOWN_MULTIPLIER}× the cooldown).
+     * {@code max_cooldown >= cooldown} (null: {@value #MAX_COOLDOWN_MULTIPLIER}× the cooldown); checked by
+     * {@code BreakerLimits}.
      */
     public static CircuitBreaker of(int consecutiveFailures, Duration cooldown, Duration maxCooldown, Ticker ticker,
                                     Listener listener) {
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(listener, "listener");
-        if (consecutiveFailures < 0) {
-            throw new IllegalArgumentException(
-                    "breaker.consecutive_failures: " + consecutiveFailures + " (expected: >= 0, 0 = off)");
-        }
-        if (consecutiveFailures == 0) return new CircuitBreaker(0, 0, 0, ticker, listener);
-        Objects.requireNonNull(cooldown, "breaker.cooldown");
-        if (cooldown.isNegative() || cooldown.isZero()) {
-            throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: > 0)");
-        }
-        // Bounded so that MAX_COOLDOWN_MULTIPLIER times it still fits a long in nanos.
-        if (cooldown.compareTo(Duration.ofDays(365)) > 0) {
-            throw new IllegalArgumentException("breaker.cooldown: " + cooldown + " (expected: <= 365d)");
-        }
-        long max = cooldown.toNanos() * MAX_COOLDOWN_MULTIPLIER;
-        if (maxCooldown != null) {
-            if (maxCooldown.compareTo(cooldown) < 0) {
-                throw new IllegalArgumentException("breaker.max_cooldown: " + maxCooldown + " (expected: >= breaker.cooldown " + cooldown + ")");
-            }
-            max = Math.min(max, maxCooldown.toNanos());
-        }
-        return new CircuitBreaker(consecutiveFailures, cooldown.toNanos(), max, ticker, listener);
+        BreakerLimits l = BreakerLimits.of(consecutiveFailures, cooldown, maxCooldown);
+        return new CircuitBreaker(l.failureThreshold(), l.cooldownNanos(), l.maxCooldownNanos(), ticker, listener);
     }
 
     /** Whether a request may go to this upstream now; see the class comment for the obligation a true brings. */
