@@ -22,9 +22,6 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
-import io.modelegress.core.error.EgressException;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.netty.util.AttributeKey;
 
@@ -52,6 +49,7 @@ public final class UpstreamConnector implements Connector {
     private final EgressMetrics metrics;
     private final ProxyAuthenticator.Memory authMemory;
     private final KerberosClient kerberos;
+    private final ProxyFailover failover; // with a planner
 
     public UpstreamConnector(Class<? extends SocketChannel> channelType, Dns dns, SslContext sslContext) {
         this(channelType, dns, sslContext, null, null);
@@ -66,6 +64,7 @@ public final class UpstreamConnector implements Connector {
         this.metrics = metrics;
         this.authMemory = planner == null ? new ProxyAuthenticator.Memory() : planner.authMemory();
         this.kerberos = planner == null ? null : planner.kerberos();
+        this.failover = planner == null ? null : new ProxyFailover(this, planner, metrics);
     }
 
     /** What a connection is for: the upstream, the proxy on the way (or null), and the limits of this attempt. */
@@ -91,56 +90,13 @@ public final class UpstreamConnector implements Connector {
 
     /**
      * A connection ready for HTTP. With a planner, the upstream's proxy route decides (and {@code t.proxy()} is only
-     * its first leg): each leg is tried in order while the proxy itself fails at connect (refused, timeout, 5xx to
-     * CONNECT), the failed proxy ejected for {@code proxy.eject_for}.
+     * its first leg): {@link ProxyFailover} tries each leg in order while the proxy itself fails at connect (refused,
+     * timeout, 5xx to CONNECT), the failed proxy ejected for {@code proxy.eject_for}.
      */
     @Override
     public Future<Channel> connect(EventLoop loop, Target t) {
         if (planner == null) return connectOnce(loop, t);
-        Promise<Channel> ready = loop.newPromise();
-        planner.routeFor(t.upstream()).whenComplete((route, err) -> {
-            if (loop.inEventLoop()) begin(loop, t, route, err, ready);
-            else loop.execute(() -> begin(loop, t, route, err, ready));
-        });
-        return ready;
-    }
-
-    private void begin(EventLoop loop, Target t, ProxyRoute route, Throwable err, Promise<Channel> ready) {
-        if (err != null) {
-            Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-            ready.tryFailure(c);
-            return;
-        }
-        tryLeg(loop, t, route, 0, new ArrayList<>(0), ready);
-    }
-
-    private void tryLeg(EventLoop loop, Target t, ProxyRoute route, int i, List<String> failed, Promise<Channel> ready) {
-        ProxyRoute.Leg leg = route.legs().get(i);
-        boolean counted = leg.hop() != null || route.isFailover();
-        connectOnce(loop, t.withProxy(leg.hop())).addListener(f -> {
-            if (f.isSuccess()) {
-                Channel ch = (Channel) f.getNow();
-                ch.attr(PROXY_USED).set(new Used(leg.hop()));
-                if (counted) metrics.proxyAttempt(leg.label(), "ok");
-                planner.ejections().restore(leg.step());
-                if (!ready.trySuccess(ch)) ch.close();
-                return;
-            }
-            EgressException e = UpstreamFailures.asEgress(f.cause());
-            if (counted) metrics.proxyAttempt(leg.label(), e.code().code());
-            boolean proxyDown = UpstreamFailures.proxyItselfFailed(e, leg.hop());
-            if (proxyDown) planner.ejections().eject(leg.step());
-            if (proxyDown && i + 1 < route.legs().size() && !t.deadline().expired()) {
-                failed.add(leg.label() + " (" + leg.step().source() + "): " + e.code().code());
-                tryLeg(loop, t, route, i + 1, failed, ready);
-                return;
-            }
-            if (!failed.isEmpty()) {
-                e = new EgressException(e.code(), e.getMessage() + " (failover: tried before " + String.join(", ", failed)
-                        + ")", e.retryAfter(), e.getCause());
-            }
-            ready.tryFailure(e);
-        });
+        return failover.connect(loop, t);
     }
 
     /** One connection through exactly {@code t.proxy()} (or direct). */
