@@ -90,6 +90,7 @@ public final class Exchange implements AttemptListener {
             });
         }
         policy = rt.policy(rc.route);
+        ResponsePins.pin(rt, rc, request);
         next();
     }
 
@@ -224,7 +225,7 @@ public final class Exchange implements AttemptListener {
         } else if (d.stopReason() == RetryDecision.StopReason.DEADLINE) {
             e = e.withoutRetry("no time left before the request deadline");
         }
-        fail(e);
+        fail(ResponsePins.explain(e, rc));
     }
 
     @Override

@@ -61,6 +61,8 @@ final class ResponseReader {
     /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
     private boolean lostTail;
     private final ContinuationReader continuation;
+    /** Reads the id of a Responses API answer, for its follow-ups (null: not such an answer). */
+    private ResponsePins.Learner responseId;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -157,6 +159,7 @@ final class ResponseReader {
         streaming = sse;
         upstreamRequestId = rc.upstreamRequestId;
         UpstreamState state = attempt.upstreamState();
+        responseId = ResponsePins.learner(rt, rc, code, state);
         RateLimitSnapshot signals = RateLimitHeaders.scan(resp.headers().iteratorCharSequence(), rt.ticker());
         if (code == 429) state.limiter.onRateLimited(signals);
         else state.limiter.observe(signals);
@@ -198,6 +201,7 @@ final class ResponseReader {
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
         boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
+        if (responseId != null) responseId.onContent(c.content(), stream); // before the agent has the id
         if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
             endAtInBandError(c);
             return;
