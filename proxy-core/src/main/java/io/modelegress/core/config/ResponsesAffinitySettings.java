@@ -7,8 +7,8 @@ import java.time.Duration;
  * upstream of, and for how long, so that their follow-ups stay on it ({@code maxEntries} 0: off).
  */
 public record ResponsesAffinitySettings(int maxEntries, Duration ttl) {
-    public static final ResponsesAffinitySettings DEFAULTS = new ResponsesAffinitySettings(100_000, Duration.ofHours(24));
-    static final long MAX_ENTRIES = 10_000_000;
+    public static final ResponsesAffinitySettings DEFAULTS = new ResponsesAffinitySettings(20_000, Duration.ofHours(24));
+    static final long MAX_ENTRIES = 1_000_000;
 
     public boolean enabled() { return maxEntries > 0 && !ttl.isZero(); }
 
