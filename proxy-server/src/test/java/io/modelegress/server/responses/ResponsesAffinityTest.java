@@ -184,6 +184,33 @@ class ResponsesAffinityTest {
         assertTrue(r.body().contains("\"from\":\"fallback\""), "routed as an unknown id: " + r.body());
     }
 
+    @Test
+    void aFollowUpWhoseUpstreamIsEjectedIsRefusedAtOnceNamingItNotSentToTheFallback() throws Exception {
+        try (Sidecar s = TestConfig.config().ignoreEnvironmentProxy().maxAttempts(1)
+                .upstream("primary", primary.url(), u -> u.breaker(1, "30s")).upstream("fallback", fallback.url())
+                .route("r", "/v1", "primary", "fallback").start()) {
+            HttpResponse<String> created = Http.post(s.url() + "/v1/responses", "{\"model\":\"m\",\"background\":true}");
+            assertTrue(created.body().contains("resp_primary_1"), created.body());
+            primaryDown.set(true);
+            assertEquals(503, Http.get(s.url() + "/v1/responses/resp_primary_1").statusCode()); // ejects the primary
+            HttpResponse<String> r = Http.get(s.url() + "/v1/responses/resp_primary_1");
+            assertEquals("upstream_unavailable", r.headers().firstValue("x-egress-error").orElse(null), r.body());
+            assertTrue(r.body().contains("the upstream this request must go to is ejected by its circuit breaker"), r.body());
+            assertTrue(r.body().contains("no fallback was tried"), r.body());
+            assertEquals(2, primary.receivedCount(), "the create and the GET that ejected it");
+            assertEquals(0, fallback.receivedCount());
+        }
+    }
+
+    @Test
+    void theRememberedIdsAreAGaugeOnTheAdminPort() throws Exception {
+        createBackground();
+        createBackground();
+        String metrics = Http.get(sidecar.adminUrl() + "/metrics").body();
+        assertTrue(metrics.contains("egress_responses_remembered 2.0"), metrics);
+        assertTrue(metrics.contains("# HELP egress_responses_remembered Stateful Responses API ids"), metrics);
+    }
+
     /** The {@code n}th request {@code u} received (1-based), all taken. */
     private static TestUpstream.Received takeLast(TestUpstream u, int n) throws InterruptedException {
         TestUpstream.Received r = null;
