@@ -211,6 +211,36 @@ class ResponsesAffinityTest {
         assertTrue(metrics.contains("# HELP egress_responses_remembered Stateful Responses API ids"), metrics);
     }
 
+    @Test
+    void aReloadKeepsTheIdsUnlessTheirBlockChanged(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("egress.yaml");
+        TestConfig cfg = TestConfig.config().ignoreEnvironmentProxy().backoff("20ms", "50ms")
+                .upstream("primary", primary.url()).upstream("fallback", fallback.url()).route("r", "/v1", "primary", "fallback");
+        java.nio.file.Files.writeString(file, cfg.yaml());
+        var server = new io.modelegress.server.server.EgressServer(
+                io.modelegress.core.config.ConfigLoader.load(file, k -> null), java.util.Map.of(), file).start();
+        String url = "http://127.0.0.1:" + server.agentAddress().getPort();
+        try {
+            Http.post(url + "/v1/responses", "{\"model\":\"m\"}");
+            var before = server.runtime();
+            java.nio.file.Files.writeString(file, cfg.timeout("stream_idle", "61s").yaml());
+            server.reloadNow();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.runtime() != before);
+            primaryDown.set(true);
+            assertEquals(503, Http.get(url + "/v1/responses/resp_primary_1").statusCode(), "still pinned after the reload");
+            assertEquals(0, fallback.receivedCount());
+
+            var second = server.runtime();
+            java.nio.file.Files.writeString(file, cfg.server("responses_affinity", java.util.Map.of("ttl", "1h")).yaml());
+            server.reloadNow();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.runtime() != second);
+            assertEquals(200, Http.get(url + "/v1/responses/resp_primary_1").statusCode(), "a new map: routed as unknown");
+            assertEquals(1, fallback.receivedCount());
+        } finally {
+            server.stop();
+        }
+    }
+
     /** The {@code n}th request {@code u} received (1-based), all taken. */
     private static TestUpstream.Received takeLast(TestUpstream u, int n) throws InterruptedException {
         TestUpstream.Received r = null;
