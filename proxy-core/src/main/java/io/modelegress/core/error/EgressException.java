@@ -37,6 +37,11 @@ public final class EgressException extends RuntimeException {
         return new EgressException(code, getMessage() + " (" + why + ")", null, getCause(), false);
     }
 
+    /** The same failure, its message saying why more (a reason the sidecar did not try elsewhere). */
+    public EgressException because(String why) {
+        return new EgressException(code, getMessage() + " (" + why + ")", retryAfter, getCause(), shouldRetry);
+    }
+
     public ErrorCode code() { return code; }
 
     /** When the agent may come back, or null when unknown / not applicable. */

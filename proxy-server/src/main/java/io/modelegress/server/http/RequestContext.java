@@ -40,6 +40,11 @@ public final class RequestContext {
     /** The body's top-level "model", read at most once and only when a breaker needs it (see RequestModels). */
     public String bodyModel;
     public boolean bodyModelRead;
+    /** The Responses API call this request is (null: none); when it follows up a remembered response, the route's
+     *  entry it is pinned to (-1: none) and that response's id (see upstream.ResponsePins). */
+    public io.modelegress.core.route.ResponsesApi.Call responsesCall;
+    public int pinnedTarget = -1;
+    public String pinnedResponse;
 
     public RequestContext(String requestId, String method, String path, long startNanos) {
         this.requestId = requestId;

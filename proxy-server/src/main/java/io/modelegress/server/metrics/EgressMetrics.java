@@ -47,7 +47,8 @@ public final class EgressMetrics {
             Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"),
             Map.entry("egress.proxy.attempts", "Connection attempts through a proxy (or DIRECT as a failover entry), by proxy (scheme://host:port) and outcome: ok or the error code"),
             Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"),
-            Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"));
+            Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"),
+            Map.entry("egress.responses.remembered", "Stateful Responses API ids remembered now with the upstream that made them (server.responses_affinity)"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {

@@ -45,6 +45,8 @@ public final class EgressRuntime implements ExchangeContext {
     private final Map<String, UpstreamState> upstreams = new java.util.HashMap<>();
     private final Map<String, RetryPolicy> policies = new java.util.HashMap<>();
     private final HealthChecks health;
+    /** Where each stateful response was made; a reload keeps the previous generation's ({@link #keepResponsesOf}). */
+    private io.modelegress.core.route.ResponseAffinity responses;
 
     public EgressRuntime(EgressConfig config, Map<String, String> env, Transport transport, EgressMetrics metrics,
                          Ticker ticker, io.netty.channel.EventLoopGroup timers,
@@ -108,7 +110,24 @@ public final class EgressRuntime implements ExchangeContext {
             health.watch(state, loop);
         }
         for (RouteSettings r : config.routes()) policies.put(r.name(), RetryPolicy.from(r.retry(), r.fallbackOn()));
+        var ra = config.server().responsesAffinity();
+        this.responses = new io.modelegress.core.route.ResponseAffinity(ra.maxEntries(), ra.ttl(), ticker);
     }
+
+    /**
+     * Called before this generation serves: a reload that left {@code server.responses_affinity} as it was keeps the
+     * ids the previous one learned (their follow-ups must still find their upstream); a changed one starts empty.
+     */
+    public void keepResponsesOf(EgressRuntime previous) {
+        if (previous != null && previous.config.server().responsesAffinity().equals(config.server().responsesAffinity())) {
+            responses = previous.responses;
+        }
+        var r = responses;
+        metrics.gauge("egress.responses.remembered", r::size);
+    }
+
+    @Override
+    public io.modelegress.core.route.ResponseAffinity responses() { return responses; }
 
     @Override
     public UpstreamState upstream(String name) { return upstreams.get(name); }

@@ -89,7 +89,9 @@ public final class EgressServer implements AutoCloseable {
         } else if (fleet == null && config.cluster().enabled()) {
             LOG.warn("cluster.redis.url was set by a reload: shared limits apply after a restart; until then they are local");
         }
-        return new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies, fleet);
+        EgressRuntime rt = new EgressRuntime(config, env, transport, metrics, Ticker.SYSTEM, workers, upstreamChannels, bodies, fleet);
+        rt.keepResponsesOf(runtime.get());
+        return rt;
     }
 
     /** Binds both ports; a port that cannot be bound is a {@link ListenFailedException} and nothing is left running. */

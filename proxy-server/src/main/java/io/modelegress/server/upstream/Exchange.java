@@ -77,6 +77,7 @@ public final class Exchange implements AttemptListener {
             });
         }
         policy = rt.policy(rc.route);
+        ResponsePins.pin(rt, rc, request);
         next();
     }
 
@@ -175,7 +176,7 @@ public final class Exchange implements AttemptListener {
         }
         current = null;
         RetryDecision d = decide(a, outcome);
-        if (!d.isRetry()) fail(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream));
+        if (!d.isRetry()) fail(ResponsePins.explain(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream), rc));
     }
 
     @Override

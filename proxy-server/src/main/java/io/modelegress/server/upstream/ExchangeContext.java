@@ -30,4 +30,7 @@ public interface ExchangeContext {
     ExchangeEvents events();
 
     BodyBudget bodies();
+
+    /** Where each stateful Responses API response was made (server.responses_affinity), or null: not remembered. */
+    default io.modelegress.core.route.ResponseAffinity responses() { return null; }
 }

@@ -61,6 +61,7 @@ final class ResponseHeads {
         h.set(ErrorResponses.X_EGRESS_REQUEST_ID, rc.requestId).setInt(ErrorResponses.X_EGRESS_ATTEMPTS, rc.attempts);
         if (!lengthKnown && !bodiless) HttpUtil.setTransferEncodingChunked(resp, true);
         if (!keepAlive) h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (rc.pinnedResponse != null) ResponsePins.mark(resp, rc);
         // A compressed event stream (an upstream that ignored our accept-encoding: identity) cannot be scanned or
         // given an error event: it is relayed as a plain body, committed at its head, never held.
         String type = h.get(HttpHeaderNames.CONTENT_TYPE);

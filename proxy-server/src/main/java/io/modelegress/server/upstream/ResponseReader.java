@@ -48,6 +48,8 @@ final class ResponseReader {
     private StreamWatch stream;
     private ResponseUsage usage;
     private final ContinuationReader continuation;
+    /** Reads the id of a Responses API answer, for its follow-ups (null: not such an answer). */
+    private ResponsePins.Learner responseId;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -137,6 +139,7 @@ final class ResponseReader {
         streaming = sse;
         upstreamRequestId = rc.upstreamRequestId;
         UpstreamState state = attempt.upstreamState();
+        responseId = ResponsePins.learner(rt, rc, code, state);
         LimiterGate.observe(state.limiter, code, resp.headers(), rt.ticker());
         if (state.countsTokens) usage = sse ? ResponseUsage.forStream() : ResponseUsage.forBody();
         gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
@@ -176,6 +179,7 @@ final class ResponseReader {
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
         boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
+        if (responseId != null) responseId.onContent(c.content(), stream); // before the agent has the id
         if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
             StreamEnd.atInBandError(c, stream, relay, rc, attempt);
             return;

@@ -127,6 +127,7 @@ final class StreamResume {
         while (!plans.isEmpty()) {
             if (continuations >= settings.max() || rc.deadline.remainingNanos() <= 0) return null;
             Plan p = plans.poll();
+            if (rc.pinnedTarget >= 0 && p.targetIndex() != rc.pinnedTarget) continue; // a stateful follow-up stays
             Continuation c = build(request, rc, p);
             if (c == null) continue;
             UpstreamState u = rt.upstream(route.upstreams().get(p.targetIndex).upstream());
