@@ -71,7 +71,7 @@ final class ConfigMapper {
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
                 s.duration("drain_timeout"), connectionCap(s, "max_connections"), connectionCap(s, "admin_max_connections"),
-                maxBuffered, maxUncommitted);
+                maxBuffered, maxUncommitted, WebSocketLimits.maxMessage(s));
     }
 
     private static int connectionCap(Section s, String k) {
@@ -194,14 +194,14 @@ final class ConfigMapper {
     private static Timeouts timeouts(Section s) {
         return new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
                 s.duration("tls_handshake"), s.duration("response_headers"), s.duration("first_token"),
-                s.duration("stream_idle"), s.duration("request"));
+                s.duration("stream_idle"), s.duration("request"), WebSocketLimits.idle(s));
     }
 
     private static Timeouts.Overrides overrides(Section s) {
         return new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
                 s.durationOrNull("proxy_connect"), s.durationOrNull("tls_handshake"),
                 s.durationOrNull("response_headers"), s.durationOrNull("first_token"),
-                s.durationOrNull("stream_idle"), s.durationOrNull("request"));
+                s.durationOrNull("stream_idle"), s.durationOrNull("request"), WebSocketLimits.idleOrNull(s));
     }
 
     private static RetrySettings retry(Section s) {
@@ -432,7 +432,7 @@ final class ConfigMapper {
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
                     overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers"),
-                    s.duration("hedge_after"), resume(s.sub("resume"))));
+                    s.duration("hedge_after"), resume(s.sub("resume")), s.bool("websocket")));
         }
         return out;
     }

@@ -5,11 +5,13 @@ import java.time.Duration;
 /**
  * The {@code server} block: where we listen and how we protect ourselves from the agent side.
  * {@code maxBufferedBytes} 0 means derived from the direct-memory limit (half of it).
+ * {@code websocketMaxMessage}: the largest WebSocket message (all its frames) relayed either way.
  * {@code maxConnections} and {@code adminMaxConnections}: open connections per port, 0 = no cap.
  */
 public record ServerSettings(HostPort listen, HostPort admin, long maxRequestBody, int maxHeaderSize,
                              Duration idleTimeout, Duration requestReadTimeout,
                              Duration shutdownDelay, Duration drainTimeout,
                              int maxConnections, int adminMaxConnections,
-                             long maxBufferedBytes, long maxUncommittedBytes) {
+                             long maxBufferedBytes, long maxUncommittedBytes,
+                             long websocketMaxMessage) {
 }

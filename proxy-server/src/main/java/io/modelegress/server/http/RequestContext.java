@@ -40,6 +40,8 @@ public final class RequestContext {
     /** The body's top-level "model", read at most once and only when a breaker needs it (see RequestModels). */
     public String bodyModel;
     public boolean bodyModelRead;
+    /** A passed-through WebSocket: how it closed ({@code 1000 agent}, {@code 1001 idle}), for the access log; else null. */
+    public String websocket;
 
     public RequestContext(String requestId, String method, String path, long startNanos) {
         this.requestId = requestId;
