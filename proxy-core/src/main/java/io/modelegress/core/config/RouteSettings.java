@@ -6,16 +6,26 @@ import java.util.List;
  * One route: which requests (path prefix, optionally models) go to which upstreams, in order.
  * {@code stripRequestHeaders}: agent headers (lower case) never forwarded on this route, on top of the built-in list.
  * {@code resume}: mid-stream resume of a committed stream that broke ({@link ResumeSettings#OFF} by default).
+ * {@code websocket}: a WebSocket upgrade on this route is passed through to the upstream (Realtime); false: refused.
  */
 public record RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models,
                             List<RouteTarget> upstreams, List<String> fallbackOn, Dialect dialect,
                             Timeouts.Overrides timeouts, RetrySettings retry, List<String> stripRequestHeaders,
-                            java.time.Duration hedgeAfter, ResumeSettings resume) {
+                            java.time.Duration hedgeAfter, ResumeSettings resume,
+                            boolean websocket) {
     public RouteSettings {
         models = List.copyOf(models);
         upstreams = List.copyOf(upstreams);
         fallbackOn = List.copyOf(fallbackOn);
         stripRequestHeaders = List.copyOf(stripRequestHeaders);
+    }
+
+    /** Without WebSocket passthrough. */
+    public RouteSettings(String name, String prefix, boolean stripPrefix, List<String> models, List<RouteTarget> upstreams,
+                         List<String> fallbackOn, Dialect dialect, Timeouts.Overrides timeouts, RetrySettings retry,
+                         List<String> stripRequestHeaders, java.time.Duration hedgeAfter, ResumeSettings resume) {
+        this(name, prefix, stripPrefix, models, upstreams, fallbackOn, dialect, timeouts, retry, stripRequestHeaders,
+                hedgeAfter, resume, false);
     }
 
     /** Without hedging ({@code hedge_after: 0s}) and without resume. */

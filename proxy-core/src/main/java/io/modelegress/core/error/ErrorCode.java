@@ -36,7 +36,9 @@ public enum ErrorCode {
     INTERNAL_ERROR("internal_error", 500, false, "a bug in the sidecar: report it with the x-request-id"),
     CREDENTIAL_INVALID("credential_invalid", 500, false, "fix the credential named in the message (one line of printable text) and reload"),
     PROXY_PAC_FAILED("proxy_pac_failed", 502, false, "the PAC file (proxy.pac) could not be fetched or evaluated for this host; see doctor and explain-proxy"),
-    UPSTREAM_STREAM_ERROR("upstream_stream_error", 502, true, "the upstream ended a stream it had started with an error event, on a route that resumes in-band errors (resume.on: inband_error); check the upstream's health and the message it gave");
+    UPSTREAM_STREAM_ERROR("upstream_stream_error", 502, true, "the upstream ended a stream it had started with an error event, on a route that resumes in-band errors (resume.on: inband_error); check the upstream's health and the message it gave"),
+    WEBSOCKET_NOT_ALLOWED("websocket_not_allowed", 400, false, "a WebSocket upgrade on a route without websocket: true; set it on the route that should pass Realtime sessions (docs/realtime.md)"),
+    UPSTREAM_WEBSOCKET_REFUSED("upstream_websocket_refused", 502, false, "the upstream answered the WebSocket upgrade with something other than a valid 101 (not a WebSocket endpoint, or a wrong accept key or subprotocol); check the route's path and the upstream URL");
 
     private final String code;
     private final int status;

@@ -13,6 +13,8 @@ import io.modelegress.server.events.RequestOutcome;
 import io.modelegress.server.ops.Drain;
 import io.modelegress.server.runtime.EgressRuntime;
 import io.modelegress.server.upstream.Exchange;
+import io.modelegress.server.websocket.SocketBridge;
+import io.modelegress.server.websocket.WebSocketUpgrade;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -102,6 +104,10 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         req.setUri(routed.uri());
         rc.route = route;
         plan(rt, req, route, rc);
+        if (WebSocketUpgrade.requested(req)) { // the connection is the socket's from here on
+            SocketBridge.start(rt, ctx, req, rc, drain);
+            return;
+        }
         closeAfter = !keepAlive;
         Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
         exchange = e;

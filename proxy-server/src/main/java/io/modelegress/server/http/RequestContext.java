@@ -45,6 +45,8 @@ public final class RequestContext {
     public io.modelegress.core.route.ResponsesApi.Call responsesCall;
     public int pinnedTarget = -1;
     public String pinnedResponse;
+    /** A passed-through WebSocket: how it closed ({@code 1000 agent}, {@code 1001 idle}), for the access log; else null. */
+    public String websocket;
 
     public RequestContext(String requestId, String method, String path, long startNanos) {
         this.requestId = requestId;

@@ -47,6 +47,9 @@ public final class EgressMetrics {
             Map.entry("egress.health.probes", "Active health check probes of ejected upstreams, by result: pass, fail (an unexpected status) or no_answer"),
             Map.entry("egress.proxy.attempts", "Connection attempts through a proxy (or DIRECT as a failover entry), by proxy (scheme://host:port) and outcome: ok or the error code"),
             Map.entry("egress.pac.fetches", "PAC file fetches (proxy.pac), by result: ok, unchanged or failed"),
+            Map.entry("egress.websocket.open", "WebSockets passed through now (routes with websocket: true)"),
+            Map.entry("egress.websocket.frames", "WebSocket frames relayed, by route and direction: to_upstream or to_agent (pings, pongs and closes included)"),
+            Map.entry("egress.websocket.closes", "Passed-through WebSockets that ended, by route and reason: agent or upstream (its close frame came first), idle, message_too_big, shutdown, agent_gone or upstream_gone (closed without a close frame), error"),
             Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"),
             Map.entry("egress.responses.remembered", "Stateful Responses API ids remembered now with the upstream that made them (server.responses_affinity)"));
 
@@ -58,6 +61,12 @@ public final class EgressMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger websockets = new java.util.concurrent.atomic.AtomicInteger();
+
+    {
+        Gauge.builder("egress.websocket.open", websockets, java.util.concurrent.atomic.AtomicInteger::get)
+                .description(help("egress.websocket.open")).register(registry);
+    }
 
     public MeterRegistry registry() { return registry; }
 
@@ -152,6 +161,19 @@ public final class EgressMetrics {
 
     public void resume(String route, String strategy, String outcome) {
         counter("egress.resumes", "route", route, "strategy", strategy, "outcome", outcome).increment();
+    }
+
+    public void websocketOpened() { websockets.incrementAndGet(); }
+
+    /** A passed-through WebSocket ended with {@code reason}. */
+    public void websocketClosed(String route, String reason) {
+        websockets.decrementAndGet();
+        counter("egress.websocket.closes", "route", route, "reason", reason).increment();
+    }
+
+    /** The counter of one socket's frames in one direction, looked up once per socket, not per frame. */
+    public Counter websocketFrames(String route, String direction) {
+        return counter("egress.websocket.frames", "route", route, "direction", direction);
     }
 
     public void cancelled(String route) {

@@ -17,15 +17,33 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Drain {
     private final ChannelGroup agentChannels = new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
     private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
 
     public void track(Channel agentChannel) { agentChannels.add(agentChannel); }
 
     public void started(Exchange e) { inFlight.add(e); }
 
+    /** A passed-through WebSocket: drained like a request, ended with 1001 at the drain deadline. */
+    public interface Socket {
+        /** Closes both sides with 1001, on the socket's own event loop (never blocks the caller). */
+        void shutDown();
+    }
+
+    public void opened(Socket s) { sockets.add(s); }
+
+    public void closed(Socket s) {
+        sockets.remove(s);
+        wakeIfIdle();
+    }
+
     public void ended(Exchange e) {
         inFlight.remove(e);
-        if (draining && inFlight.isEmpty()) {
+        wakeIfIdle();
+    }
+
+    private void wakeIfIdle() {
+        if (draining && inFlight.isEmpty() && sockets.isEmpty()) {
             synchronized (this) {
                 notifyAll();
             }
@@ -35,7 +53,7 @@ public final class Drain {
     /** Waits (on the shutdown thread, never an event loop) until nothing is in flight or {@code nanos} passed. */
     public synchronized boolean awaitIdle(long nanos) throws InterruptedException {
         long end = System.nanoTime() + nanos;
-        while (!inFlight.isEmpty()) {
+        while (!inFlight.isEmpty() || !sockets.isEmpty()) {
             long left = end - System.nanoTime();
             if (left <= 0) return false;
             java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -49,8 +67,11 @@ public final class Drain {
 
     public int inFlight() { return inFlight.size(); }
 
+    public int openSockets() { return sockets.size(); }
+
     /** Ends whatever is still running, each on its own event loop: a 503 before the commit point, an SSE error after. */
     public void abortRemaining() {
+        for (Socket s : sockets) s.shutDown();
         for (Exchange e : inFlight) {
             e.downstreamExecutor().execute(() -> e.fail(new EgressException(ErrorCode.SHUTTING_DOWN,
                     "the sidecar is shutting down and its drain time (server.drain_timeout) ran out")));

@@ -209,7 +209,7 @@ public final class EgressServer implements AutoCloseable {
             }
             if (agentChannel != null) agentChannel.close().awaitUninterruptibly();
             if (!drain.awaitIdle(s.drainTimeout().toNanos())) {
-                LOG.warn("drain time over with {} requests in flight: ending them with shutting_down", drain.inFlight());
+                LOG.warn("drain time over with {} requests and {} WebSockets in flight: ending them with shutting_down (WebSockets: 1001)", drain.inFlight(), drain.openSockets());
                 drain.abortRemaining();
                 drain.awaitIdle(TimeUnit.SECONDS.toNanos(2));
             }

@@ -94,6 +94,17 @@ public final class ConnectionPool {
         return p;
     }
 
+    /**
+     * A new connection that never enters the pool (a WebSocket takes it over for good), closed with the others at stop.
+     */
+    public Future<Channel> open(EventLoop loop, UpstreamConnector.Target t) {
+        Future<Channel> f = connector.connect(loop, t);
+        f.addListener(done -> {
+            if (done.isSuccess()) all.add((Channel) done.getNow());
+        });
+        return f;
+    }
+
     /** Returns a connection after a complete exchange; {@code reusable} false closes it instead. */
     public void release(Lease lease, boolean reusable, PoolSettings settings) {
         Channel ch = lease.channel();

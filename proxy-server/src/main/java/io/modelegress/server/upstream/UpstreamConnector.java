@@ -68,17 +68,22 @@ public final class UpstreamConnector implements Connector {
     }
 
     /** What a connection is for: the upstream, the proxy on the way (or null), and the limits of this attempt. */
-    public record Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline) {
+    public record Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline, boolean alwaysTunnel) {
+        public Target(UpstreamSettings upstream, ProxyHop proxy, Timeouts timeouts, Deadline deadline) {
+            this(upstream, proxy, timeouts, deadline, false);
+        }
+
         /**
          * Plain-http upstreams through an HTTP proxy are sent in absolute-form, not tunnelled — unless the proxy wants
          * NTLM or Negotiate, which authenticate a connection: then they are tunnelled with CONNECT like https ones.
+         * {@code alwaysTunnel} (a WebSocket, which a forward proxy cannot upgrade) tunnels every upstream.
          */
         public boolean absoluteForm() {
-            return proxy != null && proxy.isHttp() && !upstream.isTls() && proxy.authScheme().equals("basic");
+            return !alwaysTunnel && proxy != null && proxy.isHttp() && !upstream.isTls() && proxy.authScheme().equals("basic");
         }
 
         public Target withProxy(ProxyHop hop) {
-            return hop == proxy ? this : new Target(upstream, hop, timeouts, deadline);
+            return hop == proxy ? this : new Target(upstream, hop, timeouts, deadline, alwaysTunnel);
         }
     }
 

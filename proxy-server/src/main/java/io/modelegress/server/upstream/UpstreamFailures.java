@@ -22,7 +22,7 @@ public final class UpstreamFailures {
     private UpstreamFailures() {}
 
     /** The error for an upstream whose credential cannot be sent now (unset, or invalid), or null when it can. */
-    static EgressException credential(io.modelegress.core.config.UpstreamSettings u) {
+    public static EgressException credential(io.modelegress.core.config.UpstreamSettings u) {
         if (u.auth() == null) return null;
         io.modelegress.core.config.SecretSource.Resolved cred = u.auth().value().current();
         if (cred.present()) return null;
