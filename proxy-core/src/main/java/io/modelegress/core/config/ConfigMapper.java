@@ -71,7 +71,7 @@ final class ConfigMapper {
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
                 s.duration("drain_timeout"), connectionCap(s, "max_connections"), connectionCap(s, "admin_max_connections"),
-                maxBuffered, maxUncommitted);
+                maxBuffered, maxUncommitted, UploadSettings.read(s));
     }
 
     private static int connectionCap(Section s, String k) {

@@ -22,7 +22,9 @@ public final class ConfigView {
                 "idle_timeout", str(s.idleTimeout()), "request_read_timeout", str(s.requestReadTimeout()),
                 "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout()),
                 "max_buffered_bytes", s.maxBufferedBytes() == 0 ? "auto" : s.maxBufferedBytes(),
-                "max_uncommitted_bytes", s.maxUncommittedBytes()));
+                "max_uncommitted_bytes", s.maxUncommittedBytes(),
+                "buffer_request_body_up_to", s.uploads().bufferRequestBodyUpTo(),
+                "max_streamed_request_body", s.uploads().maxStreamedRequestBody()));
         ProxySettings p = c.proxy();
         ProxyCredentials pa = c.proxyAuth();
         root.put("proxy", map("use_environment", p.useEnvironment(), "https", masked(p.httpsProxies(), maskProxy),
