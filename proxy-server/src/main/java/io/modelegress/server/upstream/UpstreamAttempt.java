@@ -177,7 +177,7 @@ final class UpstreamAttempt implements AttemptControl {
             refuse(UpstreamFailures.unexpected(e), null); // a bug must end the exchange, not leave the agent waiting
             return;
         }
-        ch.writeAndFlush(out).addListener((ChannelFutureListener) w -> {
+        StreamedUploads.write(ch, out, request).addListener((ChannelFutureListener) w -> { // a streamed body: at its last byte
             if (!w.isSuccess()) {
                 if (reader == r) broken(w.cause());
                 return;
@@ -310,6 +310,7 @@ final class UpstreamAttempt implements AttemptControl {
 
     private void releaseLease(boolean reusable) {
         if (lease != null) {
+            reusable &= StreamedUploads.detach(request, lease.channel()); // never pooled mid-body
             rt.pool().release(lease, reusable, settings.pool());
             lease = null;
         }
@@ -318,6 +319,7 @@ final class UpstreamAttempt implements AttemptControl {
     private void discardLease() {
         if (reader != null) reader.discardHeld();
         if (lease != null) {
+            StreamedUploads.detach(request, lease.channel());
             rt.pool().discard(lease);
             lease = null;
         }
