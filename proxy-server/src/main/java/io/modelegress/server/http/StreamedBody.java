@@ -151,7 +151,11 @@ public final class StreamedBody {
                 return;
             }
             if (last) done.trySuccess();
-            if (upstream == up) updateAgentRead();
+            if (upstream != up) return;
+            if (up.isWritable()) updateAgentRead();
+            // A write's promise completes before its bytes leave the pending count, so the socket turns writable
+            // just after this listener: look again once the flush is over, or the agent would stay paused for good.
+            else up.eventLoop().execute(() -> { if (upstream == up) updateAgentRead(); });
         });
         if (!up.isWritable()) updateAgentRead();
     }

@@ -39,7 +39,9 @@ class StreamedUploadTest {
     @Test
     void streamsAnUploadOverTheBufferToTheUpstreamByteForByteWithTheCredential() throws Exception {
         try (DigestUpstream up = new DigestUpstream();
-             Sidecar s = TestConfig.config().upstream("openai", up.url(), u -> u.auth("authorization", "Bearer sk-upstream"))
+             // 4 MiB of bodies held at once: a held 24 MiB body would be refused (503 overloaded).
+             Sidecar s = TestConfig.config().server("max_buffered_bytes", "4MiB")
+                     .upstream("openai", up.url(), u -> u.auth("authorization", "Bearer sk-upstream"))
                      .route("openai", "/v1", "openai").start()) {
             MultipartUpload body = new MultipartUpload(24L << 20); // 24 MiB: streamed, under max_request_body too
             HttpResponse<String> r = upload(s, "/v1/files", body, false);
@@ -71,7 +73,7 @@ class StreamedUploadTest {
     @Test
     void aStreamedMultipartUploadRoutesByPathNotByTheModelInItsBody() throws Exception {
         try (DigestUpstream byModel = new DigestUpstream(); DigestUpstream byPath = new DigestUpstream();
-             Sidecar s = TestConfig.config().upstream("gpt", byModel.url()).upstream("files", byPath.url())
+             Sidecar s = TestConfig.config().server("max_buffered_bytes", "2MiB").upstream("gpt", byModel.url()).upstream("files", byPath.url())
                      .route("gpt", "/v1", r -> r.models("gpt-*").upstreams("gpt"))
                      .route("files", "/v1", "files").start()) {
             // A small chunked JSON body is still held and routed by its model...
@@ -140,7 +142,7 @@ class StreamedUploadTest {
     @Test
     void anUploadWhoseFirstUpstreamRefusesTheConnectionIsFailedOver() throws Exception {
         try (DeadPort dead = new DeadPort(); DigestUpstream up = new DigestUpstream();
-             Sidecar s = TestConfig.config().upstream("dead", dead.url()).upstream("live", up.url())
+             Sidecar s = TestConfig.config().server("max_buffered_bytes", "2MiB").upstream("dead", dead.url()).upstream("live", up.url())
                      .route("r", "/v1", "dead", "live").start()) {
             MultipartUpload body = new MultipartUpload(8L << 20);
             HttpResponse<String> r = upload(s, "/v1/files", body, false);
