@@ -40,6 +40,9 @@ public final class RequestBodyStreamer extends ChannelInboundHandlerAdapter {
     private final DownstreamGuard guard;
     private final Router router;
     private final EgressMetrics metrics;
+    /** What a chunked body held here counts against server.max_buffered_bytes, as it would in the aggregator. */
+    private final io.modelegress.server.http.BodyBudget budget;
+    private long reserved;
     /** How long a connection refused mid-upload keeps reading (and dropping) after its answer, so the answer is read. */
     private static final long LINGER_MILLIS = 2000;
 
@@ -52,7 +55,9 @@ public final class RequestBodyStreamer extends ChannelInboundHandlerAdapter {
     private long sniffedBytes;
     private StreamedBody body;
 
-    public RequestBodyStreamer(UploadSettings settings, DownstreamGuard guard, Router router, EgressMetrics metrics) {
+    public RequestBodyStreamer(UploadSettings settings, DownstreamGuard guard, Router router, EgressMetrics metrics,
+                               io.modelegress.server.http.BodyBudget budget) {
+        this.budget = budget;
         this.settings = settings;
         this.guard = guard;
         this.router = router;
@@ -108,9 +113,22 @@ public final class RequestBodyStreamer extends ChannelInboundHandlerAdapter {
                 if (last) state = State.PASS;
             }
             case SNIFFING -> {
+                int n = c.content().readableBytes();
                 sniffedChunks.add(c);
-                sniffedBytes += c.content().readableBytes();
+                sniffedBytes += n;
+                if (!budget.tryReserve(n)) {
+                    String uri = sniffed.uri();
+                    String id = sniffed.headers().get(ErrorResponses.X_REQUEST_ID);
+                    releaseSniffed();
+                    state = State.DISCARDING;
+                    refuse(ctx, uri, id, new EgressException(ErrorCode.OVERLOADED, "the sidecar holds " + budget.used()
+                            + " bytes of request bodies, its limit is " + budget.limit() + " (server.max_buffered_bytes)",
+                            java.time.Duration.ofSeconds(1), null));
+                    return;
+                }
+                reserved += n;
                 if (last) {
+                    releaseReserved(); // the aggregator takes its own share as the chunks reach it
                     state = State.PASS;
                     HttpRequest head = sniffed;
                     sniffed = null;
@@ -119,6 +137,7 @@ public final class RequestBodyStreamer extends ChannelInboundHandlerAdapter {
                     sniffedChunks.clear();
                     for (HttpContent x : chunks) ctx.fireChannelRead(x);
                 } else if (sniffedBytes > settings.bufferRequestBodyUpTo()) {
+                    releaseReserved(); // streamed: what waits for the upstream is bounded by the threshold
                     HttpRequest head = sniffed;
                     sniffed = null;
                     stream(ctx, head, -1);
@@ -200,7 +219,13 @@ public final class RequestBodyStreamer extends ChannelInboundHandlerAdapter {
         });
     }
 
+    private void releaseReserved() {
+        budget.release(reserved);
+        reserved = 0;
+    }
+
     private void releaseSniffed() {
+        releaseReserved();
         for (HttpContent c : sniffedChunks) c.release();
         sniffedChunks.clear();
         sniffed = null;

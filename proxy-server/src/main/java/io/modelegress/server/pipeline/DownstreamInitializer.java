@@ -39,7 +39,7 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
         p.addLast(HandlerNames.IDLE, new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(HandlerNames.GUARD, guard);
-        p.addLast(HandlerNames.UPLOAD, new RequestBodyStreamer(s.uploads(), guard, rt.router(), rt.metrics()));
+        p.addLast(HandlerNames.UPLOAD, new RequestBodyStreamer(s.uploads(), guard, rt.router(), rt.metrics(), rt.bodies()));
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));
         p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime, drain));
     }
