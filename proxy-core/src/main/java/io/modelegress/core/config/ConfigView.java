@@ -23,7 +23,10 @@ public final class ConfigView {
                 "shutdown_delay", str(s.shutdownDelay()), "drain_timeout", str(s.drainTimeout()),
                 "max_buffered_bytes", s.maxBufferedBytes() == 0 ? "auto" : s.maxBufferedBytes(),
                 "max_uncommitted_bytes", s.maxUncommittedBytes(),
-                "responses_affinity", map("max_entries", s.responsesAffinity().maxEntries(), "ttl", str(s.responsesAffinity().ttl()))));
+                "responses_affinity", map("max_entries", s.responsesAffinity().maxEntries(), "ttl", str(s.responsesAffinity().ttl())),
+
+                "buffer_request_body_up_to", s.uploads().bufferRequestBodyUpTo(),
+                "max_streamed_request_body", s.uploads().maxStreamedRequestBody()));
         ProxySettings p = c.proxy();
         ProxyCredentials pa = c.proxyAuth();
         root.put("proxy", map("use_environment", p.useEnvironment(), "https", masked(p.httpsProxies(), maskProxy),

@@ -18,7 +18,8 @@ final class ServerMapper {
         return new ServerSettings(hostPort(s, "listen"), hostPort(s, "admin"), maxBody, (int) maxHeader,
                 s.duration("idle_timeout"), s.duration("request_read_timeout"), s.duration("shutdown_delay"),
                 s.duration("drain_timeout"), connectionCap(s, "max_connections"), connectionCap(s, "admin_max_connections"),
-                maxBuffered, maxUncommitted, ResponsesAffinitySettings.read(s.sub("responses_affinity")), WebSocketLimits.maxMessage(s));
+                maxBuffered, maxUncommitted, ResponsesAffinitySettings.read(s.sub("responses_affinity")), WebSocketLimits.maxMessage(s),
+                UploadSettings.read(s));
     }
 
     private static int connectionCap(Section s, String k) {

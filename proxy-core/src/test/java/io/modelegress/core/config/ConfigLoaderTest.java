@@ -104,6 +104,8 @@ class ConfigLoaderTest {
         "bad retry_on word | retry:\\n  retry_on: [conect_failure] | retry.retry_on: \"conect_failure\" (did you mean \"connect_failure\"?)",
         "invalid YAML | server: [unclosed | egress.yaml:2: not valid YAML",
         "negative connection cap | server:\\n  max_connections: -1 | egress.yaml:2: server.max_connections: -1 (expected: an integer >= 0)",
+        "streamed limit under the buffer | server:\\n  max_streamed_request_body: 512KiB | egress.yaml:2: server.max_streamed_request_body: 524288 bytes is below server.buffer_request_body_up_to",
+        "bad streamed limit | server:\\n  max_streamed_request_body: huge | server.max_streamed_request_body: \"huge\" is not valid (expected: a size like 512KiB or 32MiB)",
         "connection cap not a number | server:\\n  admin_max_connections: many | server.admin_max_connections: \"many\" is not valid (expected: an integer >= 0)",
     })
     void invalidGlobalSettingsNameKeyFileAndLine(String name, String yaml, String expected) {

@@ -8,6 +8,7 @@ import io.modelegress.core.time.Durations;
 import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.http.ErrorResponses;
 import io.modelegress.server.http.RequestContext;
+import io.modelegress.server.http.StreamedRequest;
 import io.modelegress.core.timeout.RequestDeadlines;
 import io.modelegress.server.events.RequestOutcome;
 import io.modelegress.server.ops.Drain;
@@ -55,6 +56,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof StreamedRequest.Envelope upload) msg = upload.request(); // a streamed body (RequestBodyStreamer)
         if (!(msg instanceof FullHttpRequest)) {
             ReferenceCountUtil.release(msg);
             return;

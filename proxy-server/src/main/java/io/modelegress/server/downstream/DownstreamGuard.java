@@ -121,6 +121,15 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * The request's body is streamed to the upstream (an upload): from here its pace is the upstream's, not the
+     * agent's alone, so {@code server.request_read_timeout} stops and the request deadline bounds the rest.
+     */
+    void bodyStreamed() {
+        reading = false;
+        cancelReadTimer();
+    }
+
     /** The handler to add before the HTTP codec: notes when the first byte of a request arrives. */
     public ChannelHandler firstByteWatch() {
         return new FirstByteWatch();

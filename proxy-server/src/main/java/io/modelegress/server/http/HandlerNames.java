@@ -12,6 +12,8 @@ public final class HandlerNames {
     public static final String IDLE = "idle";
     public static final String GUARD = "downstream-guard";
     public static final String BODY = "request-body";
+    /** Ahead of {@link #BODY}: takes the bodies that are streamed rather than held. */
+    public static final String UPLOAD = "request-upload";
     public static final String DISPATCH = "dispatch";
 
     // Upstream (provider side), in pipeline order.

@@ -5,6 +5,7 @@ import io.modelegress.core.config.ServerSettings;
 import io.modelegress.server.downstream.DispatchHandler;
 import io.modelegress.server.downstream.DownstreamGuard;
 import io.modelegress.server.downstream.RequestBodyAggregator;
+import io.modelegress.server.downstream.RequestBodyStreamer;
 import io.modelegress.server.ops.Drain;
 import io.modelegress.server.runtime.EgressRuntime;
 import io.netty.channel.ChannelInitializer;
@@ -16,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The agent-side pipeline, in order: first-byte watch → codec → idle watch → guard (limits, slowloris) → body →
- * dispatch. The watch is the guard's own, ahead of the codec, so the request-read timer counts from the first byte.
+ * The agent-side pipeline, in order: first-byte watch → codec → idle watch → guard (limits, slowloris) → upload
+ * (a large body streamed) → body (held) → dispatch. The watch is the guard's own, ahead of the codec, so the request-read timer counts from the first byte.
  */
 public final class DownstreamInitializer extends ChannelInitializer<SocketChannel> {
     private final Supplier<EgressRuntime> runtime;
@@ -38,6 +39,7 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
         p.addLast(HandlerNames.IDLE, new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(HandlerNames.GUARD, guard);
+        p.addLast(HandlerNames.UPLOAD, new RequestBodyStreamer(s.uploads(), guard, rt.router(), rt.metrics(), rt.bodies()));
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));
         p.addLast(HandlerNames.DISPATCH, new DispatchHandler(runtime, drain));
     }

@@ -4,6 +4,7 @@ import io.modelegress.core.config.UpstreamSettings;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.server.http.RequestContext;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 
@@ -70,15 +71,18 @@ final class AttemptConnection implements GenericFutureListener<Future<Connection
     boolean reused() { return lease != null && lease.reused(); }
 
     /** Back to the pool after a complete answer ({@code reusable} false: closed instead). */
-    void release(boolean reusable) {
+    /** Back to the pool when reusable; a connection left in the middle of a streamed body never is. */
+    void release(boolean reusable, FullHttpRequest request) {
         if (lease != null) {
+            reusable &= StreamedUploads.detach(request, lease.channel());
             rt.pool().release(lease, reusable, target.upstream().pool());
             lease = null;
         }
     }
 
-    void discard() {
+    void discard(FullHttpRequest request) {
         if (lease != null) {
+            StreamedUploads.detach(request, lease.channel());
             rt.pool().discard(lease);
             lease = null;
         }

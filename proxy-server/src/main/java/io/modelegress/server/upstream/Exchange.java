@@ -46,6 +46,7 @@ public final class Exchange implements AttemptListener {
     private boolean finished;
     /** Mid-stream resume, when the route has it on (issue 16); null otherwise. */
     private final StreamResume resume;
+    private final boolean streamed;
 
     public Exchange(ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -57,8 +58,10 @@ public final class Exchange implements AttemptListener {
         this.onDone = onDone;
         this.events = rt.events();
         this.timers = new ExchangeTimers(down.executor(), () -> finished);
-        this.resume = StreamResume.forRoute(rc.route, events);
-        this.tokens = new RequestTokens(request);
+        // A streamed upload is sent once (issue 18): no resume, no hedge, a fresh connection (never a stale pooled one).
+        this.streamed = StreamedUploads.isStreamed(request);
+        this.resume = streamed ? null : StreamResume.forRoute(rc.route, events);
+        this.tokens = new RequestTokens(request, streamed);
     }
 
     public RequestContext context() { return rc; }
@@ -78,6 +81,7 @@ public final class Exchange implements AttemptListener {
         }
         policy = rt.policy(rc.route);
         ResponsePins.pin(rt, rc, request);
+        if (streamed) io.modelegress.server.http.StreamedRequest.of(request).onAgentError(this::fail);
         next();
     }
 
@@ -96,10 +100,10 @@ public final class Exchange implements AttemptListener {
         rc.upstream = target.upstream();
         boolean carriesRetryPermit = retryPermit != null;
         retryPermit = null;
-        current = attempt(target, request, timers, carriesRetryPermit, freshNext, null);
+        current = attempt(target, request, timers, carriesRetryPermit, freshNext || streamed, null);
         freshNext = false;
         current.start(); // after it is current: a refusal reports synchronously
-        if (!hedgeArmed && !rc.route.hedgeAfter().isZero()) {
+        if (!hedgeArmed && !streamed && !rc.route.hedgeAfter().isZero()) {
             hedgeArmed = true;
             timers.hedge(rc.route.hedgeAfter().toNanos(), this::startHedge);
         }
@@ -159,6 +163,7 @@ public final class Exchange implements AttemptListener {
         if (finished) return false;
         if (dropRacer(a)) return true;
         if (a != current) return false;
+        if (StreamedUploads.bodySent(request)) return false; // the error answer is relayed: the body cannot be sent again
         if (!decide(a, answer).isRetry()) return false;
         current = null;
         return true;
@@ -175,6 +180,11 @@ public final class Exchange implements AttemptListener {
             return;
         }
         current = null;
+        EgressException notReplayable = StreamedUploads.notReplayable(request, e, rc.upstream);
+        if (notReplayable != null) {
+            fail(notReplayable);
+            return;
+        }
         RetryDecision d = decide(a, outcome);
         if (!d.isRetry()) fail(ResponsePins.explain(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream), rc));
     }

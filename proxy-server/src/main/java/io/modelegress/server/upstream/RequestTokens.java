@@ -12,13 +12,18 @@ import java.util.function.Function;
  */
 final class RequestTokens implements Function<UpstreamState, TokenCount> {
     private final FullHttpRequest request;
+    /** A streamed upload counts as a request, not tokens: its body is not held to be estimated. */
+    private final boolean streamed;
     private TokenCount tokens;
 
-    RequestTokens(FullHttpRequest request) { this.request = request; }
+    RequestTokens(FullHttpRequest request, boolean streamed) {
+        this.request = request;
+        this.streamed = streamed;
+    }
 
     @Override
     public TokenCount apply(UpstreamState s) {
-        if (!s.countsTokens) return TokenCount.of(0, 0);
+        if (!s.countsTokens || streamed) return TokenCount.of(0, 0);
         if (tokens == null) tokens = new TokenEstimator().estimate(new ByteBufInputStream(request.content().duplicate()));
         return tokens;
     }

@@ -139,7 +139,7 @@ final class UpstreamAttempt implements AttemptControl {
             refuse(UpstreamFailures.unexpected(e), null); // a bug must end the exchange, not leave the agent waiting
             return;
         }
-        ch.writeAndFlush(out).addListener((ChannelFutureListener) w -> {
+        StreamedUploads.write(ch, out, request).addListener((ChannelFutureListener) w -> { // a streamed body: at its last byte
             if (!w.isSuccess()) {
                 if (reader == r) broken(w.cause());
                 return;
@@ -270,11 +270,11 @@ final class UpstreamAttempt implements AttemptControl {
     private void endBooks(AttemptOutcome o) { books.close(o, reader == null ? null : reader.usage()); }
 
     private void releaseLease(boolean reusable) {
-        if (connection != null) connection.release(reusable);
+        if (connection != null) connection.release(reusable, request);
     }
 
     private void discardLease() {
         if (reader != null) reader.discardHeld();
-        if (connection != null) connection.discard();
+        if (connection != null) connection.discard(request);
     }
 }
