@@ -180,13 +180,10 @@ public final class Exchange implements AttemptListener {
             return;
         }
         current = null;
-        EgressException notReplayable = StreamedUploads.notReplayable(request, e, rc.upstream);
-        if (notReplayable != null) {
-            fail(notReplayable);
-            return;
-        }
-        RetryDecision d = decide(a, outcome);
-        if (!d.isRetry()) fail(ResponsePins.explain(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream), rc));
+        EgressException once = StreamedUploads.notReplayable(request, e, rc.upstream); // a streamed body went out
+        RetryDecision d = once != null ? null : decide(a, outcome);
+        if (d == null) fail(once);
+        else if (!d.isRetry()) fail(ResponsePins.explain(ExchangeAnswers.notRetried(e, d.stopReason(), rc.upstream), rc));
     }
 
     @Override
@@ -239,10 +236,7 @@ public final class Exchange implements AttemptListener {
         finished = true;
         timers.cancelAll();
         if (hedge != null) hedge.end();
-        if (retryPermit != null) {
-            retryPermit.budget.onRetryEnd(); // the retry it was lent for never started
-            retryPermit = null;
-        }
+        if (retryPermit != null) retryPermit.budget.onRetryEnd(); // the retry it was lent for never started
         UpstreamAttempt a = current;
         current = null;
         ExchangeAnswers.answer(outcome, error, a, down, rc, resume, keepAlive);
