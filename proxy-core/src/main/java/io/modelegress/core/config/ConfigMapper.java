@@ -192,16 +192,16 @@ final class ConfigMapper {
     }
 
     private static Timeouts timeouts(Section s) {
-        return new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
+        return McpConfig.timeouts(s, new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
                 s.duration("tls_handshake"), s.duration("response_headers"), s.duration("first_token"),
-                s.duration("stream_idle"), s.duration("request"));
+                s.duration("stream_idle"), s.duration("request")));
     }
 
     private static Timeouts.Overrides overrides(Section s) {
-        return new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
+        return McpConfig.overrides(s, new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
                 s.durationOrNull("proxy_connect"), s.durationOrNull("tls_handshake"),
                 s.durationOrNull("response_headers"), s.durationOrNull("first_token"),
-                s.durationOrNull("stream_idle"), s.durationOrNull("request"));
+                s.durationOrNull("stream_idle"), s.durationOrNull("request")));
     }
 
     private static RetrySettings retry(Section s) {
@@ -432,7 +432,7 @@ final class ConfigMapper {
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", problemsOf());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
                     overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers"),
-                    s.duration("hedge_after"), resume(s.sub("resume"))));
+                    s.duration("hedge_after"), resume(s.sub("resume")), McpConfig.kind(s)));
         }
         return out;
     }
