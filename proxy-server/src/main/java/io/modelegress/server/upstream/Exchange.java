@@ -3,6 +3,7 @@ package io.modelegress.server.upstream;
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
+import io.modelegress.core.mcp.McpRequest;
 import io.modelegress.core.ratelimit.TokenCount;
 import io.modelegress.core.ratelimit.TokenEstimator;
 import io.modelegress.core.retry.AttemptOutcome;
@@ -55,6 +56,9 @@ public final class Exchange implements AttemptListener {
     private boolean finished;
     /** Mid-stream resume, when the route has it on (issue 16); null otherwise. */
     private final StreamResume resume;
+    /** What the request is on a {@code kind: mcp} route (its retry rules, its event stream), or null elsewhere. */
+    private final McpRequest mcp;
+    private final boolean mcpSession;
 
     public Exchange(ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -67,6 +71,8 @@ public final class Exchange implements AttemptListener {
         this.events = rt.events();
         this.timers = new ExchangeTimers(down.executor(), () -> finished);
         this.resume = StreamResume.forRoute(rc.route, events);
+        this.mcp = McpRequests.of(rc.route, request);
+        this.mcpSession = McpRequests.hasSession(request);
     }
 
     public RequestContext context() { return rc; }
@@ -188,6 +194,7 @@ public final class Exchange implements AttemptListener {
     @Override
     public void onCommitted(UpstreamAttempt a) {
         rc.upstream = a.upstreamState().settings.name();
+        if (mcp != null && mcp.isEventStream() && rc.streaming) timers.liftDeadline(); // timeouts.mcp_stream_idle bounds it
         if (hedge == null) return;
         UpstreamAttempt loser = a == hedge ? current : hedge;
         events.hedge(rc, a == hedge ? "hedge_won" : "primary_won");
@@ -237,8 +244,10 @@ public final class Exchange implements AttemptListener {
     /** Asks the policy what follows {@code outcome}, and schedules the next attempt when it says to retry. */
     private RetryDecision decide(UpstreamAttempt a, AttemptOutcome outcome) {
         UpstreamState state = a.upstreamState();
-        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
-        RetryDecision d = policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
+        McpRequest.Retry rule = mcp == null ? McpRequest.Retry.POLICY : mcp.retry(outcome, a.requestWritten(), mcpSession);
+        boolean hasNext = rule == McpRequest.Retry.POLICY && RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
+        RetryDecision d = rule == McpRequest.Retry.NEVER ? RetryDecision.stop(RetryDecision.StopReason.NOT_RETRYABLE)
+                : policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
                 state.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {
             case RETRY_SAME:

@@ -61,6 +61,8 @@ final class ResponseReader {
     /** The stream's last bytes were scanned but never forwarded (a cut at its end): the agent does not have them. */
     private boolean lostTail;
     private final ContinuationReader continuation;
+    /** The long-lived event stream of an MCP route (docs/mcp.md), or null. */
+    private McpStream mcp;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -161,7 +163,8 @@ final class ResponseReader {
         if (code == 429) state.limiter.onRateLimited(signals);
         else state.limiter.observe(signals);
         if (state.countsTokens) usage = sse ? ResponseUsage.forStream() : ResponseUsage.forBody();
-        gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
+        mcp = McpStream.forResponse(attempt, relay, rc, upstream.eventLoop(), target, code, sse);
+        gate = CommitGate.forResponse(code, bodiless, sse && mcp == null, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
         switch (gate.hold()) {
             case ERROR_BODY:
                 held.head(resp); // the policy may retry or fall back once it has read the provider's error code
@@ -197,6 +200,7 @@ final class ResponseReader {
         int n = c.content().readableBytes();
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
+        if (mcp != null) c = mcp.pass(c); // whole events only, so a keep-alive never lands inside one
         boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
         if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
             endAtInBandError(c);
@@ -305,6 +309,10 @@ final class ResponseReader {
     }
 
     private void armStreamIdle() {
+        if (mcp != null) {
+            mcp.arm(); // timeouts.mcp_stream_idle and the keep-alives instead
+            return;
+        }
         Deadline.Limit l = rc.deadline.limitFor(target.timeouts().streamIdle(), "timeouts.stream_idle");
         attempt.phase(l, () -> attempt.fail(rc.deadline.exceeded(ErrorCode.STREAM_IDLE_TIMEOUT, l,
                 "upstream " + target.upstream().authority() + " sent nothing")));

@@ -56,6 +56,8 @@ final class UpstreamAttempt implements AttemptControl {
     private Ticket queued;
     private ConnectionPool.Lease lease;
     private ResponseReader reader;
+    /** The request went out in full: the upstream may have acted on it (an MCP message is never repeated then). */
+    private boolean written;
     /** Set by the exchange when the route resumes broken streams (issue 16); {@code continuation}: this is one. */
     StreamResume resume;
     StreamResume.Continuation continuation;
@@ -87,6 +89,8 @@ final class UpstreamAttempt implements AttemptControl {
     }
 
     State state() { return state; }
+
+    boolean requestWritten() { return written; }
 
     @Override
     public boolean isOver() { return state == State.DONE || state == State.FAILED; }
@@ -182,6 +186,7 @@ final class UpstreamAttempt implements AttemptControl {
                 if (reader == r) broken(w.cause());
                 return;
             }
+            if (reader == r) written = true;
             if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
             state = State.SENT;
             Deadline.Limit l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");

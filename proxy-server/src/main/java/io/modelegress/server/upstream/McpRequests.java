@@ -1,0 +1,26 @@
+package io.modelegress.server.upstream;
+
+import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.mcp.McpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+/** Reads an agent request on a {@code kind: mcp} route as core's {@link McpRequest} (docs/mcp.md). */
+final class McpRequests {
+    static final String MCP_SESSION_ID = "mcp-session-id";
+
+    private McpRequests() {}
+
+    /** What {@code req} is on {@code route}, or null when the route is not an MCP route. */
+    static McpRequest of(RouteSettings route, HttpRequest req) {
+        if (route == null || !route.isMcp()) return null;
+        return McpRequest.of(req.method().name(), req.headers().get(HttpHeaderNames.ACCEPT));
+    }
+
+    /** Whether the request belongs to a session: streamable HTTP's header, or the older transport's query parameter. */
+    static boolean hasSession(HttpRequest req) {
+        if (req.headers().contains(MCP_SESSION_ID)) return true;
+        return req.uri().contains("sessionId=") && new QueryStringDecoder(req.uri()).parameters().containsKey("sessionId");
+    }
+}
