@@ -194,7 +194,6 @@ public final class Exchange implements AttemptListener {
     @Override
     public void onCommitted(UpstreamAttempt a) {
         rc.upstream = a.upstreamState().settings.name();
-        if (mcp != null && mcp.isEventStream() && rc.streaming) timers.liftDeadline(); // timeouts.mcp_stream_idle bounds it
         if (hedge == null) return;
         UpstreamAttempt loser = a == hedge ? current : hedge;
         events.hedge(rc, a == hedge ? "hedge_won" : "primary_won");

@@ -1,6 +1,9 @@
 package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteSettings;
+import io.modelegress.core.config.Timeouts;
+import io.modelegress.core.timeout.Deadline;
+import io.modelegress.server.http.RequestContext;
 import io.modelegress.core.mcp.McpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -22,5 +25,17 @@ final class McpRequests {
     static boolean hasSession(HttpRequest req) {
         if (req.headers().contains(MCP_SESSION_ID)) return true;
         return req.uri().contains("sessionId=") && new QueryStringDecoder(req.uri()).parameters().containsKey("sessionId");
+    }
+
+    /**
+     * For an MCP event stream whose request was just written: the request deadline is lifted, and the wait for the
+     * head is bounded by {@code timeouts.mcp_stream_idle} instead of {@code response_headers} (servers send the head
+     * of that stream with its first event, which may come an hour later). Null for any other request.
+     */
+    static Deadline.Limit headersLimit(RequestContext rc, HttpRequest req, Timeouts t, ExchangeTimers timers) {
+        McpRequest r = of(rc.route, req);
+        if (r == null || !r.isEventStream()) return null;
+        timers.liftDeadline();
+        return new Deadline.Limit(t.mcpStreamIdle().toNanos(), "timeouts.mcp_stream_idle", t.mcpStreamIdle());
     }
 }

@@ -184,6 +184,7 @@ final class ResponseReader {
             default:
                 commit();
                 relay.write(resp);
+                if (mcp != null) relay.flush(); // the agent learns its stream is open before the first event
                 armStreamIdle();
         }
     }

@@ -189,8 +189,10 @@ final class UpstreamAttempt implements AttemptControl {
             if (reader == r) written = true;
             if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
             state = State.SENT;
-            Deadline.Limit l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
-            phase(l, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, l,
+            Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts(), timers); // an MCP event stream: its own
+            if (l == null) l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
+            Deadline.Limit limit = l;
+            phase(limit, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, limit,
                     "upstream " + settings.authority() + " sent no response headers")));
         });
     }
