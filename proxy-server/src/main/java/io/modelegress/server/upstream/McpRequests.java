@@ -28,14 +28,21 @@ final class McpRequests {
     }
 
     /**
-     * For an MCP event stream whose request was just written: the request deadline is lifted, and the wait for the
-     * head is bounded by {@code timeouts.mcp_stream_idle} instead of {@code response_headers} (servers send the head
-     * of that stream with its first event, which may come an hour later). Null for any other request.
+     * An MCP event stream's request was written: the request deadline no longer applies to it (docs/mcp.md); its
+     * silence is bounded by {@code timeouts.mcp_stream_idle} instead.
      */
-    static Deadline.Limit headersLimit(RequestContext rc, HttpRequest req, Timeouts t, ExchangeTimers timers) {
+    static void liftDeadline(RequestContext rc, HttpRequest req, ExchangeTimers timers) {
+        McpRequest r = of(rc.route, req);
+        if (r != null && r.isEventStream()) timers.liftDeadline();
+    }
+
+    /**
+     * The wait for an MCP event stream's head: {@code timeouts.mcp_stream_idle} instead of {@code response_headers}
+     * (servers send that head with their first event, which may come an hour later). Null for any other request.
+     */
+    static Deadline.Limit headersLimit(RequestContext rc, HttpRequest req, Timeouts t) {
         McpRequest r = of(rc.route, req);
         if (r == null || !r.isEventStream()) return null;
-        timers.liftDeadline();
         return new Deadline.Limit(t.mcpStreamIdle().toNanos(), "timeouts.mcp_stream_idle", t.mcpStreamIdle());
     }
 }

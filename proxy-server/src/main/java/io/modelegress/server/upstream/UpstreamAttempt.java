@@ -187,9 +187,10 @@ final class UpstreamAttempt implements AttemptControl {
                 return;
             }
             if (reader == r) written = true;
+            if (reader == r) McpRequests.liftDeadline(rc, request, timers); // before the head may overtake the write
             if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
             state = State.SENT;
-            Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts(), timers); // an MCP event stream: its own
+            Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts()); // an MCP event stream: its own
             if (l == null) l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
             Deadline.Limit limit = l;
             phase(limit, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, limit,
