@@ -41,6 +41,7 @@ class McpEventStreamTest {
                      .route("tools", "/tools", r -> r.upstreams("tools").stripPrefix().set("kind", "mcp"))
                      .start();
              Socket agent = new Socket("127.0.0.1", sidecar.port())) {
+            agent.setSoTimeout(20_000); // a read that never ends fails the test instead of hanging it
             OutputStream out = agent.getOutputStream();
             out.write(("GET /tools/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
                     + "Mcp-Session-Id: s-1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
