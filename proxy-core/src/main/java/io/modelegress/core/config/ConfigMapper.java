@@ -89,16 +89,16 @@ final class ConfigMapper {
     }
 
     private static Timeouts timeouts(Section s) {
-        return new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
+        return McpConfig.timeouts(s, new Timeouts(s.duration("dns"), s.duration("connect"), s.duration("proxy_connect"),
                 s.duration("tls_handshake"), s.duration("response_headers"), s.duration("first_token"),
-                s.duration("stream_idle"), s.duration("request"), WebSocketLimits.idle(s));
+                s.duration("stream_idle"), s.duration("request"), WebSocketLimits.idle(s), null, null));
     }
 
     static Timeouts.Overrides overrides(Section s) {
-        return new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
+        return McpConfig.overrides(s, new Timeouts.Overrides(s.durationOrNull("dns"), s.durationOrNull("connect"),
                 s.durationOrNull("proxy_connect"), s.durationOrNull("tls_handshake"),
                 s.durationOrNull("response_headers"), s.durationOrNull("first_token"),
-                s.durationOrNull("stream_idle"), s.durationOrNull("request"), WebSocketLimits.idleOrNull(s));
+                s.durationOrNull("stream_idle"), s.durationOrNull("request"), WebSocketLimits.idleOrNull(s), null, null));
     }
 
     static RetrySettings retry(Section s) {

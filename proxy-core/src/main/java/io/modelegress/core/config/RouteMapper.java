@@ -74,7 +74,8 @@ final class RouteMapper {
             Section retry = new Section(s.config.getConfig("retry").withFallback(globalRetry), path + "retry.", root.problems());
             out.add(new RouteSettings(name, prefix, s.bool("strip_prefix"), models, targets, fallbackOn, d,
                     overrides(s.sub("timeouts")), retry(retry), headerNames(s, "strip_request_headers"),
-                    s.duration("hedge_after"), resume(s.sub("resume")), s.bool("websocket")));
+                    s.duration("hedge_after"), resume(s.sub("resume")), s.bool("websocket"),
+                    McpConfig.kind(s)));
         }
         return out;
     }

@@ -8,7 +8,13 @@ import java.time.Duration;
  */
 public record Timeouts(Duration dns, Duration connect, Duration proxyConnect, Duration tlsHandshake,
                        Duration responseHeaders, Duration firstToken, Duration streamIdle, Duration request,
-                       Duration websocketIdle) {
+                       Duration websocketIdle, Duration mcpStreamIdle, Duration mcpKeepalive) {
+    /** Without the WebSocket and MCP event-stream limits (their reference.conf defaults). */
+    public Timeouts(Duration dns, Duration connect, Duration proxyConnect, Duration tlsHandshake,
+                    Duration responseHeaders, Duration firstToken, Duration streamIdle, Duration request) {
+        this(dns, connect, proxyConnect, tlsHandshake, responseHeaders, firstToken, streamIdle, request,
+                Duration.ofSeconds(300), Duration.ofMinutes(30), Duration.ofSeconds(15));
+    }
 
     /** This set with the non-null values of {@code o} on top. */
     public Timeouts with(Overrides o) {
@@ -16,7 +22,7 @@ public record Timeouts(Duration dns, Duration connect, Duration proxyConnect, Du
         return new Timeouts(or(o.dns, dns), or(o.connect, connect), or(o.proxyConnect, proxyConnect),
                 or(o.tlsHandshake, tlsHandshake), or(o.responseHeaders, responseHeaders),
                 or(o.firstToken, firstToken), or(o.streamIdle, streamIdle), or(o.request, request),
-                or(o.websocketIdle, websocketIdle));
+                or(o.websocketIdle, websocketIdle), or(o.mcpStreamIdle, mcpStreamIdle), or(o.mcpKeepalive, mcpKeepalive));
     }
 
     private static Duration or(Duration a, Duration b) { return a != null ? a : b; }
@@ -24,8 +30,13 @@ public record Timeouts(Duration dns, Duration connect, Duration proxyConnect, Du
     /** Per-upstream or per-route overrides; null = inherit. */
     public record Overrides(Duration dns, Duration connect, Duration proxyConnect, Duration tlsHandshake,
                             Duration responseHeaders, Duration firstToken, Duration streamIdle, Duration request,
-                            Duration websocketIdle) {
-        public static final Overrides NONE = new Overrides(null, null, null, null, null, null, null, null, null);
+                            Duration websocketIdle, Duration mcpStreamIdle, Duration mcpKeepalive) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null, null, null, null, null, null, null);
+
+        public Overrides(Duration dns, Duration connect, Duration proxyConnect, Duration tlsHandshake,
+                         Duration responseHeaders, Duration firstToken, Duration streamIdle, Duration request) {
+            this(dns, connect, proxyConnect, tlsHandshake, responseHeaders, firstToken, streamIdle, request, null, null, null);
+        }
 
         public boolean isEmpty() { return equals(NONE); }
     }

@@ -2,6 +2,7 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.error.EgressException;
+import io.modelegress.core.mcp.McpRequest;
 import io.modelegress.core.retry.AttemptOutcome;
 import io.modelegress.core.retry.RetryDecision;
 import io.modelegress.core.retry.RetryPolicy;
@@ -47,6 +48,8 @@ public final class Exchange implements AttemptListener {
     /** Mid-stream resume, when the route has it on (issue 16); null otherwise. */
     private final StreamResume resume;
     private final boolean streamed;
+    /** What the request is on a {@code kind: mcp} route (its retry rules, its event stream), or null elsewhere. */
+    private final McpRequest mcp;
 
     public Exchange(ExchangeContext rt, ChannelHandlerContext down, FullHttpRequest request, RequestContext rc,
                     boolean keepAlive, Runnable onDone) {
@@ -62,6 +65,7 @@ public final class Exchange implements AttemptListener {
         this.streamed = StreamedUploads.isStreamed(request);
         this.resume = streamed ? null : StreamResume.forRoute(rc.route, events);
         this.tokens = new RequestTokens(request, streamed);
+        this.mcp = McpRequests.of(rc.route, request);
     }
 
     public RequestContext context() { return rc; }
@@ -196,8 +200,10 @@ public final class Exchange implements AttemptListener {
     /** Asks the policy what follows {@code outcome}, and schedules the next attempt when it says to retry. */
     private RetryDecision decide(UpstreamAttempt a, AttemptOutcome outcome) {
         UpstreamState state = a.upstreamState();
-        boolean hasNext = RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
-        RetryDecision d = policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
+        McpRequest.Retry rule = McpRequests.retryRule(mcp, outcome, a.requestWritten(), request);
+        boolean hasNext = rule == McpRequest.Retry.POLICY && RouteTargets.anyAdmittedFrom(rt, rc, request, targetIndex + 1);
+        RetryDecision d = rule == McpRequest.Retry.NEVER ? RetryDecision.stop(RetryDecision.StopReason.NOT_RETRYABLE)
+                : policy.decide(outcome, rc.attempts, attemptsOnTarget, hasNext, rc.deadline.remainingNanos(),
                 state.budget::tryAcquireRetry, ThreadLocalRandom.current()::nextDouble);
         switch (d.action()) {
             case RETRY_SAME:

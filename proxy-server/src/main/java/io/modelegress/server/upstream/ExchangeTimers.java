@@ -44,6 +44,12 @@ final class ExchangeTimers {
         arm();
     }
 
+    /** The request deadline no longer applies (an MCP event stream, once committed: docs/mcp.md). */
+    void liftDeadline() {
+        deadlineAt = NONE;
+        onDeadline = null;
+    }
+
     void sdkLimit(long nanos, Runnable onFire) {
         sdkAt = loop.ticker().nanoTime() + nanos;
         onSdk = onFire;

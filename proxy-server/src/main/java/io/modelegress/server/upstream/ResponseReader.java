@@ -50,6 +50,8 @@ final class ResponseReader {
     private final ContinuationReader continuation;
     /** Reads the id of a Responses API answer, for its follow-ups (null: not such an answer). */
     private ResponsePins.Learner responseId;
+    /** The long-lived event stream of an MCP route (docs/mcp.md), or null. */
+    private McpStream mcp;
 
     ResponseReader(AttemptControl attempt, ExchangeContext rt, ChannelHandlerContext down, RequestContext rc,
                    UpstreamConnector.Target target, Channel upstream, boolean keepAlive) {
@@ -142,7 +144,8 @@ final class ResponseReader {
         responseId = ResponsePins.learner(rt, rc, code, state);
         LimiterGate.observe(state.limiter, code, resp.headers(), rt.ticker());
         if (state.countsTokens) usage = sse ? ResponseUsage.forStream() : ResponseUsage.forBody();
-        gate = CommitGate.forResponse(code, bodiless, sse, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
+        mcp = McpStream.forResponse(attempt, relay, rc, upstream.eventLoop(), target, code, sse);
+        gate = CommitGate.forResponse(code, bodiless, sse && mcp == null, MAX_HELD_ERROR, rt.config().server().maxUncommittedBytes());
         switch (gate.hold()) {
             case ERROR_BODY:
                 held.head(resp); // the policy may retry or fall back once it has read the provider's error code
@@ -162,6 +165,7 @@ final class ResponseReader {
             default:
                 commit();
                 relay.write(resp);
+                if (mcp != null) relay.flush(); // the agent learns its stream is open before the first event
                 armStreamIdle();
         }
     }
@@ -178,6 +182,7 @@ final class ResponseReader {
         int n = c.content().readableBytes();
         rc.bytesOut += n;
         if (usage != null && usage.wantsBody()) usage.onBody(ByteBufUtil.getBytes(c.content()));
+        if (mcp != null) c = mcp.pass(c); // whole events only, so a keep-alive never lands inside one
         boolean dataEvent = stream != null && stream.scan(c.content()) > 0;
         if (responseId != null) responseId.onContent(c.content(), stream); // before the agent has the id
         if (stream != null && stream.inBandErrorAt() >= 0 && committed) {
@@ -247,6 +252,10 @@ final class ResponseReader {
     }
 
     private void armStreamIdle() {
+        if (mcp != null) {
+            mcp.arm(); // timeouts.mcp_stream_idle and the keep-alives instead
+            return;
+        }
         Deadline.Limit l = rc.deadline.limitFor(target.timeouts().streamIdle(), "timeouts.stream_idle");
         attempt.phase(l, () -> attempt.fail(rc.deadline.exceeded(ErrorCode.STREAM_IDLE_TIMEOUT, l,
                 "upstream " + target.upstream().authority() + " sent nothing")));

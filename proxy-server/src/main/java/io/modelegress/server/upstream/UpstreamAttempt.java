@@ -54,6 +54,8 @@ final class UpstreamAttempt implements AttemptControl {
     private AttemptAdmission admission;
     private AttemptConnection connection;
     private ResponseReader reader;
+    /** The request went out in full: the upstream may have acted on it (an MCP message is never repeated then). */
+    private boolean written;
     /** Set by the exchange when the route resumes broken streams (issue 16); {@code continuation}: this is one. */
     StreamResume resume;
     StreamResume.Continuation continuation;
@@ -85,6 +87,8 @@ final class UpstreamAttempt implements AttemptControl {
     }
 
     State state() { return state; }
+
+    boolean requestWritten() { return written; }
 
     @Override
     public boolean isOver() { return state == State.DONE || state == State.FAILED; }
@@ -144,10 +148,14 @@ final class UpstreamAttempt implements AttemptControl {
                 if (reader == r) broken(w.cause());
                 return;
             }
+            if (reader == r) written = true;
+            if (reader == r) McpRequests.liftDeadline(rc, request, timers); // before the head may overtake the write
             if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
             state = State.SENT;
-            Deadline.Limit l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
-            phase(l, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, l,
+            Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts()); // an MCP event stream: its own
+            if (l == null) l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
+            Deadline.Limit limit = l;
+            phase(limit, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, limit,
                     "upstream " + settings.authority() + " sent no response headers")));
         });
     }

@@ -55,6 +55,9 @@ public final class FaultServer implements AutoCloseable {
     /** Answers the first bytes with {@code reply}, then closes. */
     public static FaultServer replying(String reply) throws InterruptedException { return new FaultServer(reply, true); }
 
+    /** Answers the first bytes with {@code reply}, then stays silent with the connection open (a quiet stream). */
+    public static FaultServer replyingThenSilent(String reply) throws InterruptedException { return new FaultServer(reply, false); }
+
     public int port() { return ((InetSocketAddress) server.localAddress()).getPort(); }
 
     /** True once every accepted connection has been closed (by the peer or us). */
