@@ -72,7 +72,7 @@ public final class EgressServer implements AutoCloseable {
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
         this.fleet = config.cluster().enabled()
-                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next()) : null;
+                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel()) : null;
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
@@ -219,10 +219,10 @@ public final class EgressServer implements AutoCloseable {
         if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
         doctor.close();
+        if (fleet != null) fleet.close(); // before the workers: its connections live on their loops
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
-        if (fleet != null) fleet.close();
         LOG.info("stopped");
     }
 
