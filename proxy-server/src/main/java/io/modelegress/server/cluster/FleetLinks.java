@@ -37,10 +37,11 @@ import java.util.function.Consumer;
 
 /**
  * The connections to the fleet's Redis: one pipelined script connection per sidecar event loop, on that loop (a
- * request's reservation is written and answered on its own thread: no hand-off to Lettuce's threads and back), and
- * one pub/sub connection. Keys and arguments are bytes prepared by the callers. With loops Lettuce cannot use (a
- * different transport), one connection on Lettuce's own thread instead. Lettuce's command latency recording is off:
- * nothing reads it.
+ * request's reservation is written and answered on its own thread: no hand-off to Lettuce's threads and back, and
+ * the scripts asked during one turn of the loop leave in one write), and one pub/sub connection. Keys and arguments
+ * are bytes prepared by the callers. With loops Lettuce cannot use (a different transport), one connection on
+ * Lettuce's own thread instead. Lettuce's command latency recording is off: nothing reads it (it is off by default
+ * too while LatencyUtils is not on the classpath; this keeps it off if it ever is).
  */
 final class FleetLinks implements AutoCloseable {
     private final RedisURI uri;
@@ -112,7 +113,11 @@ final class FleetLinks implements AutoCloseable {
             l.client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, e) -> {
                 Throwable failed;
                 synchronized (left) {
-                    if (e == null) l.conn = c;
+                    if (e == null) {
+                        // On a loop, the scripts asked during one turn of it go out in one write (Link.flushSoon).
+                        if (l.loop != null) c.setAutoFlushCommands(false);
+                        l.conn = c;
+                    }
                     else if (first[0] == null) first[0] = e;
                     failed = --left[0] == 0 ? first[0] : null;
                     if (left[0] != 0) return;
@@ -132,7 +137,8 @@ final class FleetLinks implements AutoCloseable {
      * loop; a failure is also reported to the failure listener first.
      */
     void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer) {
-        StatefulRedisConnection<byte[], byte[]> c = pick();
+        Link l = pick();
+        StatefulRedisConnection<byte[], byte[]> c = l.conn;
         if (c == null) {
             fail(new IllegalStateException("redis is not connected"), answer);
             return;
@@ -146,10 +152,12 @@ final class FleetLinks implements AutoCloseable {
                     if (e2 != null) fail(e2, answer);
                     else if (answer != null) answer.accept(v2, null);
                 });
+                l.flushSoon();
             } else {
                 fail(e, answer);
             }
         });
+        l.flushSoon();
     }
 
     private void fail(Throwable e, BiConsumer<Object, Throwable> answer) {
@@ -161,16 +169,16 @@ final class FleetLinks implements AutoCloseable {
      * The connection on the calling thread's loop, else (another thread, or that one reconnecting after Redis came
      * back) the first open one: one link still reconnecting must not mark Redis down again.
      */
-    private StatefulRedisConnection<byte[], byte[]> pick() {
-        StatefulRedisConnection<byte[], byte[]> any = null;
+    private Link pick() {
+        Link any = null;
         for (Link l : links) {
             StatefulRedisConnection<byte[], byte[]> c = l.conn;
             if (c == null || !c.isOpen()) continue;
-            if (l.loop == null || l.loop.inEventLoop()) return c;
-            if (any == null) any = c;
+            if (l.loop == null || l.loop.inEventLoop()) return l;
+            if (any == null) any = l;
         }
         if (any != null) return any;
-        return links[0].conn; // none open: its command fails at once (commands are rejected while disconnected)
+        return links[0]; // none open: its command fails at once (commands are rejected while disconnected)
     }
 
     static byte[] bytes(String s) {
@@ -214,10 +222,32 @@ final class FleetLinks implements AutoCloseable {
         final EventLoop loop; // null: Lettuce's own thread
         final RedisClient client;
         volatile StatefulRedisConnection<byte[], byte[]> conn;
+        private boolean flushPending; // on the loop only
+        private final Runnable flush = this::flush;
 
         Link(EventLoop loop, RedisClient client) {
             this.loop = loop;
             this.client = client;
+        }
+
+        /**
+         * On its loop: one flush at the end of the loop's turn for every script asked during it (one write, one
+         * syscall, however many requests the turn read). From another thread: at once.
+         */
+        void flushSoon() {
+            if (loop == null) return; // Lettuce's own thread: every command is flushed as it is written
+            if (!loop.inEventLoop()) {
+                flush();
+            } else if (!flushPending) {
+                flushPending = true;
+                loop.execute(flush);
+            }
+        }
+
+        private void flush() {
+            if (loop.inEventLoop()) flushPending = false;
+            StatefulRedisConnection<byte[], byte[]> c = conn;
+            if (c != null) c.flushCommands();
         }
     }
 }

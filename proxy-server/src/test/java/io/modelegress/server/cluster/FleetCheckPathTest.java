@@ -75,6 +75,34 @@ class FleetCheckPathTest {
 
     @Test
     @Timeout(60)
+    void theReservationsAskedInOneTurnOfALoopLeaveInOneWrite() throws Exception {
+        Transport transport = Transport.best();
+        assumeTrue(transport.socketChannel() == Transports.socketChannelClass(), "Lettuce's transport is not the server's");
+        EventLoopGroup loops = transport.newGroup(1, "fleet-check");
+        try (RedisServer redis = RedisServer.start()) {
+            RedisFleet fleet = new RedisFleet(settings(redis), new EgressMetrics(), loops, transport.socketChannel());
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(fleet::isUp);
+                FleetBudget budget = fleet.budget("up", FAR_ABOVE_THE_LOAD);
+                for (int i = 0; i < 20; i++) budget.reserve(TokenCount.ZERO, 0).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                long before = stat(redis.port(), "total_reads_processed");
+                List<CompletableFuture<FleetAnswer>> answers = new ArrayList<>();
+                loops.next().submit(() -> {
+                    for (int i = 0; i < PER_LOOP; i++) answers.add(budget.reserve(TokenCount.ZERO, 0).toCompletableFuture());
+                }).get(5, TimeUnit.SECONDS);
+                CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+                // One write of 100 scripts arrives in a read or a few; a write per script would take dozens.
+                long reads = stat(redis.port(), "total_reads_processed") - before - 1; // the INFO's own read
+                assertTrue(reads <= 6, reads + " reads by Redis for " + PER_LOOP + " scripts asked in one turn");
+            } finally {
+                fleet.close();
+                loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void withLoopsOfAnotherTransportTheChecksRunOnLettucesOwnThread() throws Exception {
         Transport nio = new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
                 NioSocketChannel.class, NioDatagramChannel.class);
@@ -115,28 +143,42 @@ class FleetCheckPathTest {
                 Duration.ofSeconds(10));
     }
 
+    /** One counter of INFO stats. */
+    private static long stat(int port, String name) throws Exception {
+        for (String line : info(port, "stats").split("\r\n")) {
+            if (line.startsWith(name + ":")) return Long.parseLong(line.substring(name.length() + 1).trim());
+        }
+        throw new AssertionError("no " + name + " in INFO stats");
+    }
+
+    private static String info(int port, String section) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("INFO " + section + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            int length = Integer.parseInt(in.readLine().substring(1)); // $<bytes>
+            char[] body = new char[length];
+            for (int read = 0; read < length; ) read += in.read(body, read, length - read);
+            return new String(body);
+        }
+    }
+
     /** What the fleet's scripts call inside Redis: counted in the stats too, but no round trip. */
     private static final java.util.Set<String> INSIDE_SCRIPTS = java.util.Set.of("time", "get", "set", "del", "zadd",
             "zremrangebyscore", "zcard", "zrange", "zrem", "pexpire", "publish");
 
     /** The commands clients have sent so far (INFO commandstats, summed, without those run inside scripts). */
     private static long commandsProcessed(int port) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write("INFO commandstats\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-            int length = Integer.parseInt(in.readLine().substring(1)); // $<bytes>
-            char[] body = new char[length];
-            for (int read = 0; read < length; ) read += in.read(body, read, length - read);
-            long calls = 0;
-            for (String line : new String(body).split("\r\n")) {
-                int at = line.indexOf("calls=");
-                String command = line.startsWith("cmdstat_") ? line.substring(8, line.indexOf(':')) : "";
-                if (!command.isEmpty() && at > 0 && !INSIDE_SCRIPTS.contains(command)) calls += Long.parseLong(line.substring(at + 6, line.indexOf(',', at)));
+        long calls = 0;
+        for (String line : info(port, "commandstats").split("\r\n")) {
+            int at = line.indexOf("calls=");
+            String command = line.startsWith("cmdstat_") ? line.substring(8, line.indexOf(':')) : "";
+            if (!command.isEmpty() && at > 0 && !INSIDE_SCRIPTS.contains(command)) {
+                calls += Long.parseLong(line.substring(at + 6, line.indexOf(',', at)));
             }
-            return calls;
         }
+        return calls;
     }
 }
