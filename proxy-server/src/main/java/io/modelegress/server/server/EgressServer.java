@@ -71,8 +71,10 @@ public final class EgressServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
-        this.fleet = config.cluster().enabled()
-                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel()) : null;
+        // On the server's own loops only when asked: with them a 429's fleet-wide pause can arrive late (FleetLimitsTest).
+        this.fleet = !config.cluster().enabled() ? null : Boolean.getBoolean("modelegress.fleetOnServerLoops")
+                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel())
+                : new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next());
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
