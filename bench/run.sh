@@ -133,7 +133,7 @@ busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
   local self; self=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
   # shellcheck disable=SC2046
-  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $(zero_pids) $SIDECAR_PID $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
+  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $(zero_pids) $SIDECAR_PID ${REDIS_PID:-} $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
 }
 FOREIGN_MARK=()
 foreign_begin() { FOREIGN_MARK=("$(busy_ticks)" "$(our_ticks)" "$(date +%s%N)"); }
@@ -584,13 +584,13 @@ phase_rate() {
 
 phase_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$OUT/redis.log" 2>&1 &
-  local redis_pid=$!; PIDS+=("$redis_pid")
+  local redis_pid=$!; PIDS+=("$redis_pid"); REDIS_PID=$redis_pid
   for _ in $(seq 100); do { exec 6<>"/dev/tcp/127.0.0.1/$REDIS_PORT"; } 2>/dev/null && { exec 6>&-; break; }; sleep 0.05; done
   out ""
   out "### Fleet-shared limits (issue 17): ${REDIS_CONNECTIONS} connections, ${DURATION} s, a budget far above the load so every request is checked and none waits"
   out ""
-  out "| limits.scope | req/s | p50 ms | p99 ms | +p50 vs local | +p99 vs local | CPU ms per 1k req | errors |"
-  out "|---|---:|---:|---:|---:|---:|---:|---:|"
+  out "| limits.scope | req/s | p50 ms | p99 ms | +p50 vs local | +p99 vs local | CPU ms per 1k req | errors | other CPU |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   local hz scope base50=0 base99=0; hz=$(getconf CLK_TCK)
   for scope in local shared; do
     stop_sidecar
@@ -601,8 +601,10 @@ phase_redis() {
     wait_quiet
     run_wrk sidecar "$(url_of sidecar)" "$REDIS_CONNECTIONS" "$WARMUP" >/dev/null
     local b; b=$(cpu_ticks "$SIDECAR_PID")
+    foreign_begin
     local line; line=$(run_wrk sidecar "$(url_of sidecar)" "$REDIS_CONNECTIONS" "$DURATION")
     local a; a=$(cpu_ticks "$SIDECAR_PID")
+    local foreign; foreign=$(foreign_pct)
     log "scope $scope: $line"
     echo "scope=$scope $line" >>"$OUT/wrk-raw.txt"
     local p50 p99 n cpu add50="" add99=""
@@ -613,10 +615,10 @@ phase_redis() {
       add99=$(awk -v a="$p99" -v b="$base99" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
     fi
     local errs=$(($(field "$line" non2xx) + $(field "$line" connect_errors) + $(field "$line" read_errors) + $(field "$line" timeouts)))
-    out "| $scope | $(printf '%.0f' "$(field "$line" rps)") | $(ms "$p50") | $(ms "$p99") | $add50 | $add99 | $cpu | $errs |"
+    out "| $scope | $(printf '%.0f' "$(field "$line" rps)") | $(ms "$p50") | $(ms "$p99") | $add50 | $add99 | $cpu | $errs | ${foreign}% |"
   done
   stop_sidecar
-  stop_pid "$redis_pid"
+  stop_pid "$redis_pid"; REDIS_PID=""
   out ""
   out "Target: the shared check adds at most 0.5 ms p50 and 2 ms p99 (one round trip per request: the reservation script)."
 }

@@ -1,9 +1,8 @@
 package io.modelegress.core.ratelimit;
 
+import io.modelegress.core.ratelimit.LimiterEffects.Completion;
 import io.modelegress.core.time.Ticker;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -19,8 +18,9 @@ import java.util.function.Supplier;
  *
  * <p>With a {@link FleetBudget} ({@code limits.scope: shared}) the request and token budgets and
  * {@code max_concurrent} are the fleet's: every request joins the local queue and asks the fleet for a start time
- * (one round trip); it starts at that time if the local limits (the upstream's signals, the queue order) allow.
- * While the fleet's store cannot answer, starts pace on local buckets holding {@code 1 / replicas} of each budget.
+ * (one round trip, {@link SharedScope}); it starts at that time if the local limits (the upstream's signals, the
+ * queue order) allow. While the fleet's store cannot answer, starts pace on local buckets holding
+ * {@code 1 / replicas} of each budget.
  *
  * <p>The lock guards a few field updates; ticket completions, fleet calls and scheduling run after it is released.
  */
@@ -30,17 +30,13 @@ public final class UpstreamLimiter {
     /** How long the queue cools down after a 429 that named no wait and no exhausted quota. */
     public static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(1);
 
-    private static final long NEVER = Long.MAX_VALUE;
-    /** A shared-scope ticket whose fleet answer has not come yet. */
-    private static final long PENDING = Long.MAX_VALUE;
-    private static final long NO_QUEUE_ANSWER_NANOS = Duration.ofSeconds(1).toNanos();
+    private static final long NEVER = Wakeups.NEVER;
 
     private final String upstream;
     private final RateLimits limits;
     private final Ticker ticker;
-    private final WakeScheduler scheduler;
     private final ReentrantLock lock = new ReentrantLock();
-    private final FleetBudget fleet; // null: local scope
+    private final SharedScope fleet; // null: local scope
 
     // Guarded by lock.
     private final StartPacer pacer;
@@ -48,8 +44,7 @@ public final class UpstreamLimiter {
     private final HoldTimeAverage holdTime = new HoldTimeAverage();
     private long nextSequence;
     private int inFlight;
-    private long wakeAtNanos = NEVER;
-    private boolean fleetDown;
+    private final Wakeups wakeups;
 
     public UpstreamLimiter(String upstream, RateLimits limits, Ticker ticker, WakeScheduler scheduler) {
         this(upstream, limits, ticker, scheduler, null);
@@ -60,9 +55,9 @@ public final class UpstreamLimiter {
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
-        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.wakeups = new Wakeups(Objects.requireNonNull(scheduler, "scheduler"), ticker);
         this.pacer = new StartPacer(limits, ticker);
-        this.fleet = fleet;
+        this.fleet = fleet == null ? null : new SharedScope(fleet, upstream);
         if (fleet != null) fleet.onRemotePause(nanos -> pauseUntil(ticker.nanos() + nanos));
     }
 
@@ -89,64 +84,29 @@ public final class UpstreamLimiter {
             if (!limits.queueing()) {
                 // No queue: the fleet must let it start at once (the reservation allows no wait); it waits only
                 // for that answer, bounded by the store's timeout.
-                Ticket t = new Ticket(this, nextSequence++, estimate, now, Math.min(deadlineNanos, now + NO_QUEUE_ANSWER_NANOS));
+                Ticket t = new Ticket(this, nextSequence++, estimate, now, SharedScope.answerDeadline(now, deadlineNanos));
                 queue.add(t);
-                askFleetLocked(t, fx);
+                fleet.askLocked(t, fx);
                 return new Admission.Queued(t);
             }
             Admission a = admitToQueueLocked(now, estimate, deadlineNanos);
-            if (a instanceof Admission.Queued) askFleetLocked(((Admission.Queued) a).ticket(), fx);
+            if (a instanceof Admission.Queued) fleet.askLocked(((Admission.Queued) a).ticket(), fx);
             return a;
         });
     }
 
-    private void askFleetLocked(Ticket t, Effects fx) {
-        t.notBeforeNanos = PENDING;
-        t.paceLocally = false;
-        fx.reservations.add(t);
-    }
-
-    /** Sends the fleet reservations decided under the lock; each answer comes back through {@link #onFleetAnswer}. */
+    /** Sends a fleet reservation decided under the lock; its answer comes back through {@link #onFleetAnswer}. */
     private void reserve(Ticket t) {
         long maxWait = limits.queueing() ? Math.max(0, t.expiresAtNanos - ticker.nanos()) : 0;
-        fleet.reserve(t.estimate, maxWait).whenComplete((answer, err) ->
-                onFleetAnswer(t, answer != null ? answer : FleetAnswer.UNAVAILABLE));
+        fleet.send(t, maxWait, this::onFleetAnswer);
     }
 
     private void onFleetAnswer(Ticket t, FleetAnswer answer) {
         update(fx -> {
             long now = ticker.nanos();
             boolean waiting = queue.contains(t);
-            if (answer instanceof FleetAnswer.Start) {
-                FleetAnswer.Start start = (FleetAnswer.Start) answer;
-                fleetDown = false;
-                if (!waiting) {
-                    // Cancelled or expired while the answer was on its way: give the reservation back.
-                    fx.finishes.add(new long[] {start.leaseId(), t.estimate.total()});
-                    return null;
-                }
-                t.notBeforeNanos = now + start.delayNanos();
-                t.leaseId = start.leaseId();
-            } else if (!waiting) {
-                return null;
-            } else if (answer instanceof FleetAnswer.Refused) {
-                FleetAnswer.Refused r = (FleetAnswer.Refused) answer;
-                fleetDown = false;
-                queue.remove(t);
-                fx.completions.add(new Completion(t, rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT,
-                        Duration.ofNanos(r.retryAfterNanos()), now - t.enqueuedAtNanos, String.format(
-                                "estimated wait %s (%s, shared by the fleet) exceeds max_queue_wait or the request's deadline",
-                                format(r.retryAfterNanos()), r.limit()))));
-            } else if (answer instanceof FleetAnswer.Busy) {
-                fleetDown = false;
-                t.notBeforeNanos = now + Math.max(1, ((FleetAnswer.Busy) answer).retryNanos());
-                t.leaseId = -1; // ask again at notBefore
-            } else {
-                fleetDown = true;
-                pacer.rescale(fleet.replicas());
-                t.notBeforeNanos = 0;
-                t.paceLocally = true;
-            }
+            Admission.Rejected refused = fleet.applyLocked(t, answer, waiting, now, pacer, fx);
+            if (refused != null && queue.remove(t)) fx.completions.add(new Completion(t, refused));
             return null;
         });
     }
@@ -163,9 +123,7 @@ public final class UpstreamLimiter {
     }
 
     private void publishPause(long untilNanos) {
-        if (fleet == null) return;
-        long nanos = untilNanos - ticker.nanos();
-        if (nanos > 0) fleet.pause(nanos);
+        if (fleet != null) fleet.publishPause(untilNanos - ticker.nanos());
     }
 
     /** Holds every start until {@code nanos} (ticker scale); never shortens a longer pause. */
@@ -208,10 +166,7 @@ public final class UpstreamLimiter {
             holdTime.record(ticker.nanos() - permit.startedAtNanos());
             if (actualUsage != null && !permit.fleetPaced) pacer.correct(permit.estimate(), actualUsage);
         });
-        if (permit.fleetPaced) {
-            long back = actualUsage == null ? 0 : permit.estimate().total() - actualUsage.total();
-            if (permit.leaseId != 0 || back != 0) fleet.finish(permit.leaseId, back);
-        }
+        if (permit.fleetPaced) fleet.released(permit, actualUsage);
     }
 
     boolean cancel(Ticket ticket) {
@@ -226,8 +181,8 @@ public final class UpstreamLimiter {
     }
 
     /** Applies a change, then starts and expires what became due; completes tickets and calls the fleet after unlocking. */
-    private <T> T update(java.util.function.Function<Effects, T> change) {
-        Effects fx = new Effects();
+    private <T> T update(java.util.function.Function<LimiterEffects, T> change) {
+        LimiterEffects fx = new LimiterEffects();
         long wake = NEVER;
         try {
             lock.lock();
@@ -236,22 +191,16 @@ public final class UpstreamLimiter {
                 T result = change.apply(fx);
                 long now = ticker.nanos();
                 pumpLocked(now, fx);
-                wake = claimWakeLocked(now);
+                wake = wakeups.claimLocked(dueLocked(now));
                 return result;
             } finally {
                 lock.unlock();
             }
         } finally {
             // Whatever happened, a ticket taken out of the queue must hear its outcome.
-            for (Completion c : fx.completions) c.ticket.complete(c.admission);
-            for (long[] f : fx.finishes) fleet.finish(f[0], f[1]);
-            for (Ticket t : fx.reservations) reserve(t);
-            if (wake != NEVER) scheduleWake(wake);
+            fx.carryOut(fleet, this::reserve);
+            if (wake != NEVER) wakeups.schedule(wake, due -> update(() -> wakeups.wokeLocked(due)));
         }
-    }
-
-    private void scheduleWake(long due) {
-        scheduler.schedule(() -> onWake(due), Math.max(0, due - ticker.nanos()));
     }
 
     private <T> T read(Supplier<T> value) {
@@ -265,26 +214,9 @@ public final class UpstreamLimiter {
 
     private Admission admitToQueueLocked(long now, TokenCount estimate, long deadlineNanos) {
         WaitEstimate wait = waitAtTailLocked(now, estimate);
-        Duration retryAfter = Duration.ofNanos(wait.nanos());
-        if (!limits.queueing()) {
-            boolean noQueue = limits.maxQueue() == 0;
-            return rejected(noQueue ? Rejection.Reason.QUEUE_FULL : Rejection.Reason.WAIT_EXCEEDS_LIMIT, retryAfter,
-                    0, "cannot start now and queueing is off (" + (noQueue ? "max_queue" : "max_queue_wait") + ": 0)");
-        }
-        if (queue.size() >= limits.maxQueue()) {
-            return rejected(Rejection.Reason.QUEUE_FULL, retryAfter, 0, String.format(
-                    "%d requests already waiting (max_queue: %d)", queue.size(), limits.maxQueue()));
-        }
-        long maxWait = limits.maxQueueWait().toNanos();
-        long untilDeadline = deadlineNanos == NO_DEADLINE ? NEVER : deadlineNanos - now;
-        if (wait.nanos() > Math.min(maxWait, untilDeadline)) {
-            String bound = maxWait <= untilDeadline
-                    ? "max_queue_wait: " + format(maxWait) : "the request's remaining deadline of " + format(untilDeadline);
-            return rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT, retryAfter, 0, String.format(
-                    "estimated wait %s (%s) exceeds %s", format(wait.nanos()), wait.limit(), bound));
-        }
-        long expiresAt = untilDeadline < maxWait ? deadlineNanos : now + maxWait;
-        Ticket ticket = new Ticket(this, nextSequence++, estimate, now, expiresAt);
+        QueueAdmission.Decision d = QueueAdmission.decide(limits, queue.size(), wait, now, deadlineNanos);
+        if (!d.admitted()) return QueueAdmission.rejected(upstream, d.refusal(), Duration.ofNanos(wait.nanos()), 0, d.detail());
+        Ticket ticket = new Ticket(this, nextSequence++, estimate, now, d.expiresAtNanos());
         queue.add(ticket);
         return new Admission.Queued(ticket);
     }
@@ -293,27 +225,24 @@ public final class UpstreamLimiter {
      * Starts waiters from the head for as long as every limit allows, and expires overdue ones. Starting comes
      * first, so a waiter that can start at the instant it would expire starts.
      */
-    private void pumpLocked(long now, Effects fx) {
-        List<Completion> completions = fx.completions;
+    private void pumpLocked(long now, LimiterEffects fx) {
         while (true) {
             for (Ticket t = queue.head(); t != null && startDelayLocked(now, t.estimate, t) == 0; t = queue.head()) {
                 if (t.leaseId == -1) {
                     // The fleet's slots were all taken: this one asks again, and holds the queue meanwhile.
                     t.leaseId = 0;
-                    askFleetLocked(t, fx);
+                    fleet.askLocked(t, fx);
                     break;
                 }
                 queue.remove(t);
-                completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos, t))));
+                fx.completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos, t))));
             }
             Ticket expired = queue.nextToExpire();
             if (expired == null || expired.expiresAtNanos > now) return;
             queue.remove(expired);
             long waited = now - expired.enqueuedAtNanos;
-            completions.add(new Completion(expired, rejected(Rejection.Reason.WAIT_EXCEEDS_LIMIT,
-                    Duration.ofNanos(waitAtTailLocked(now, expired.estimate).nanos()), waited, String.format(
-                            "waited %s in the queue without a start (the request's deadline or max_queue_wait: %s)",
-                            format(waited), format(limits.maxQueueWait().toNanos())))));
+            fx.completions.add(new Completion(expired, QueueAdmission.expired(upstream, limits, waited,
+                    waitAtTailLocked(now, expired.estimate).nanos())));
         }
     }
 
@@ -323,7 +252,7 @@ public final class UpstreamLimiter {
      */
     private long startDelayLocked(long now, TokenCount estimate, Ticket t) {
         boolean local = t == null || t.paceLocally;
-        if (t != null && t.notBeforeNanos > now) return t.notBeforeNanos == PENDING ? NEVER : t.notBeforeNanos - now;
+        if (t != null && t.notBeforeNanos > now) return t.notBeforeNanos == SharedScope.PENDING ? NEVER : t.notBeforeNanos - now;
         if (local && limits.maxConcurrent() > 0 && inFlight >= localConcurrency()) return NEVER;
         return pacer.wait(now, estimate, 0, TokenCount.ZERO, local).nanos();
     }
@@ -335,7 +264,7 @@ public final class UpstreamLimiter {
 
     /** Whether arrival estimates count the local buckets: always for local scope, in fallback for shared. */
     private boolean localBudgets() {
-        return fleet == null || fleetDown;
+        return fleet == null || fleet.downLocked();
     }
 
     /** The wait of a request joining the tail now: the whole queue starts first. */
@@ -356,8 +285,8 @@ public final class UpstreamLimiter {
         return new Permit(this, estimate, now, Duration.ofNanos(now - enqueuedAtNanos), !local, t == null ? 0 : t.leaseId);
     }
 
-    /** Returns when the scheduler must wake us, or {@link #NEVER} when an early enough wake-up is pending. */
-    private long claimWakeLocked(long now) {
+    /** When something is next due: the head's start or the soonest expiry ({@link #NEVER}: nothing). */
+    private long dueLocked(long now) {
         Ticket nextToExpire = queue.nextToExpire();
         long due = nextToExpire == null ? NEVER : nextToExpire.expiresAtNanos;
         Ticket head = queue.head();
@@ -365,33 +294,6 @@ public final class UpstreamLimiter {
             long delay = startDelayLocked(now, head.estimate, head);
             if (delay != NEVER) due = Math.min(due, now + delay);
         }
-        if (due >= wakeAtNanos) return NEVER;
-        wakeAtNanos = due;
         return due;
-    }
-
-    private void onWake(long due) {
-        update(() -> {
-            if (wakeAtNanos == due) wakeAtNanos = NEVER;
-        });
-    }
-
-    private Admission.Rejected rejected(Rejection.Reason reason, Duration retryAfter, long waitedNanos, String detail) {
-        return new Admission.Rejected(new Rejection(
-                reason, retryAfter, Duration.ofNanos(waitedNanos), "upstream " + upstream + ": " + detail));
-    }
-
-    static String format(long nanos) {
-        if (nanos >= 1_000_000_000L) return String.format("%.1fs", nanos / 1e9);
-        return Math.max(0, nanos / 1_000_000) + "ms";
-    }
-
-    private record Completion(Ticket ticket, Admission admission) { }
-
-    /** What an update decided under the lock and carries out after it: completions, fleet calls. */
-    private static final class Effects {
-        final List<Completion> completions = new ArrayList<>(0);
-        final List<Ticket> reservations = new ArrayList<>(0);
-        final List<long[]> finishes = new ArrayList<>(0);
     }
 }

@@ -24,13 +24,20 @@ final class RedisBudget implements FleetBudget {
     private final RedisFleet fleet;
     private final String upstream;
     private final RateLimits limits;
-    private final String[] reserveKeys;
-    private final String[] finishKeys;
-    private final String[] pauseKeys;
-    private final String requestIncrement;
-    private final String requestBurst;
+    private final String leaseKey;
+    // Prepared once: the keys and the arguments that do not change per request, as the bytes sent.
+    private final byte[][] reserveKeys;
+    private final byte[][] finishKeys;
+    private final byte[][] pauseKeys;
+    private final byte[] requestIncrement;
+    private final byte[] requestBurst;
     private final double tokenIncrement;
-    private final String tokenBurst;
+    private final byte[] tokenIncrementArg;
+    private final byte[] tokenBurst;
+    private final byte[] maxConcurrent;
+    private final byte[] leaseTtl;
+    private final byte[] pauseChannel;
+    private final byte[] pauseHead;
 
     RedisBudget(RedisFleet fleet, String upstream, RateLimits limits) {
         this.fleet = fleet;
@@ -40,14 +47,20 @@ final class RedisBudget implements FleetBudget {
         String tok = fleet.key(upstream, "tok");
         String pause = fleet.key(upstream, "pause");
         String leases = fleet.key(upstream, "leases");
-        this.reserveKeys = new String[] {req, tok, pause, leases};
-        this.finishKeys = new String[] {tok, leases};
-        this.pauseKeys = new String[] {pause};
+        this.leaseKey = leases;
+        this.reserveKeys = RedisFleet.args(req, tok, pause, leases);
+        this.finishKeys = RedisFleet.args(tok, leases);
+        this.pauseKeys = RedisFleet.args(pause);
         double reqInc = limits.requestsPerMinute() == 0 ? 0 : MICROS_PER_MINUTE / limits.requestsPerMinute();
         this.requestIncrement = num(reqInc);
         this.requestBurst = num(reqInc * burst(limits.requestsPerMinute()));
         this.tokenIncrement = limits.tokensPerMinute() == 0 ? 0 : MICROS_PER_MINUTE / limits.tokensPerMinute();
+        this.tokenIncrementArg = num(tokenIncrement);
         this.tokenBurst = num(tokenIncrement * burst(limits.tokensPerMinute()));
+        this.maxConcurrent = FleetLinks.bytes(Integer.toString(limits.maxConcurrent()));
+        this.leaseTtl = FleetLinks.bytes(Long.toString(fleet.settings().leaseTtl().toMillis()));
+        this.pauseChannel = FleetLinks.bytes(fleet.channel());
+        this.pauseHead = FleetLinks.bytes(fleet.pauseMessageHead(upstream));
     }
 
     /** The local bucket's burst ({@link TokenBucket#paced}): the fleet's starts are as smooth as one replica's. */
@@ -58,33 +71,35 @@ final class RedisBudget implements FleetBudget {
     @Override
     public CompletionStage<FleetAnswer> reserve(TokenCount estimate, long maxWaitNanos) {
         if (!fleet.isUp()) return unavailable();
-        long lease = limits.maxConcurrent() > 0 ? fleet.newLease(reserveKeys[3]) : 0;
-        return fleet.run(FleetScripts.RESERVE, ScriptOutputType.MULTI, reserveKeys,
-                requestIncrement, requestBurst, num(tokenIncrement), tokenBurst, Long.toString(estimate.total()),
-                Long.toString(TimeUnit.NANOSECONDS.toMicros(maxWaitNanos)), Integer.toString(limits.maxConcurrent()),
-                fleet.leaseMember(lease), Long.toString(fleet.settings().leaseTtl().toMillis()))
-                .handle((v, e) -> {
-                    if (e != null) {
-                        if (lease != 0) fleet.dropLease(lease);
-                        fleet.fallback(upstream);
-                        return FleetAnswer.UNAVAILABLE;
-                    }
-                    List<?> r = (List<?>) v;
-                    long status = (Long) r.get(0);
-                    long waitNanos = TimeUnit.MICROSECONDS.toNanos((Long) r.get(1));
-                    int which = (int) (long) (Long) r.get(2);
-                    if (status == 1) {
-                        if (which != 4 && lease != 0) fleet.dropLease(lease);
-                        return new FleetAnswer.Start(waitNanos, which == 4 ? lease : 0);
-                    }
-                    if (lease != 0) fleet.dropLease(lease);
-                    if (status == 2) return new FleetAnswer.Busy(Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(waitNanos,
-                            TimeUnit.MILLISECONDS.toNanos(25))));
-                    String limit = LIMIT_NAMES[Math.min(which, LIMIT_NAMES.length - 1)];
-                    if (which == 1) limit += ": " + limits.requestsPerMinute();
-                    if (which == 2) limit += ": " + limits.tokensPerMinute();
-                    return new FleetAnswer.Refused(waitNanos, limit);
-                });
+        long lease = limits.maxConcurrent() > 0 ? fleet.newLease(leaseKey) : 0;
+        CompletableFuture<FleetAnswer> out = new CompletableFuture<>();
+        fleet.run(FleetScripts.RESERVE, ScriptOutputType.MULTI, reserveKeys, new byte[][] {requestIncrement, requestBurst,
+                tokenIncrementArg, tokenBurst, ascii(estimate.total()), ascii(TimeUnit.NANOSECONDS.toMicros(maxWaitNanos)),
+                maxConcurrent, FleetLinks.bytes(fleet.leaseMember(lease)), leaseTtl}, (v, e) -> out.complete(answer(v, e, lease)));
+        return out;
+    }
+
+    private FleetAnswer answer(Object v, Throwable e, long lease) {
+        if (e != null) {
+            if (lease != 0) fleet.dropLease(lease);
+            fleet.fallback(upstream);
+            return FleetAnswer.UNAVAILABLE;
+        }
+        List<?> r = (List<?>) v;
+        long status = (Long) r.get(0);
+        long waitNanos = TimeUnit.MICROSECONDS.toNanos((Long) r.get(1));
+        int which = (int) (long) (Long) r.get(2);
+        if (status == 1) {
+            if (which != 4 && lease != 0) fleet.dropLease(lease);
+            return new FleetAnswer.Start(waitNanos, which == 4 ? lease : 0);
+        }
+        if (lease != 0) fleet.dropLease(lease);
+        if (status == 2) return new FleetAnswer.Busy(Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(waitNanos,
+                TimeUnit.MILLISECONDS.toNanos(25))));
+        String limit = LIMIT_NAMES[Math.min(which, LIMIT_NAMES.length - 1)];
+        if (which == 1) limit += ": " + limits.requestsPerMinute();
+        if (which == 2) limit += ": " + limits.tokensPerMinute();
+        return new FleetAnswer.Refused(waitNanos, limit);
     }
 
     private CompletionStage<FleetAnswer> unavailable() {
@@ -97,14 +112,14 @@ final class RedisBudget implements FleetBudget {
         String member = fleet.leaseMember(leaseId);
         if (leaseId != 0) fleet.dropLease(leaseId);
         if (member.isEmpty() && (tokenIncrement == 0 || tokensBack == 0)) return;
-        fleet.run(FleetScripts.FINISH, ScriptOutputType.INTEGER, finishKeys, num(tokenIncrement),
-                Long.toString(tokensBack), member);
+        fleet.run(FleetScripts.FINISH, ScriptOutputType.INTEGER, finishKeys,
+                new byte[][] {tokenIncrementArg, ascii(tokensBack), FleetLinks.bytes(member)}, null);
     }
 
     @Override
     public void pause(long nanos) {
         fleet.run(FleetScripts.PAUSE, ScriptOutputType.INTEGER, pauseKeys,
-                Long.toString(TimeUnit.NANOSECONDS.toMicros(nanos)), fleet.channel(), fleet.pauseMessageHead(upstream));
+                new byte[][] {ascii(TimeUnit.NANOSECONDS.toMicros(nanos)), pauseChannel, pauseHead}, null);
     }
 
     @Override
@@ -113,7 +128,11 @@ final class RedisBudget implements FleetBudget {
     @Override
     public void onRemotePause(LongConsumer pauseForNanos) { fleet.onPause(upstream, pauseForNanos); }
 
-    private static String num(double v) {
-        return String.format(java.util.Locale.ROOT, "%.3f", v);
+    private static byte[] num(double v) {
+        return FleetLinks.bytes(String.format(java.util.Locale.ROOT, "%.3f", v));
+    }
+
+    private static byte[] ascii(long v) {
+        return FleetLinks.bytes(Long.toString(v));
     }
 }

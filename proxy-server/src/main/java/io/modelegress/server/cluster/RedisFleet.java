@@ -1,38 +1,28 @@
 package io.modelegress.server.cluster;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.Transports;
 import io.modelegress.core.config.ClusterSettings;
 import io.modelegress.core.ratelimit.FleetBudget;
 import io.modelegress.core.ratelimit.RateLimits;
 import io.modelegress.server.metrics.EgressMetrics;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * This replica's link to the fleet's Redis, for the whole process (config reloads keep it): one pipelined
  * connection for the scripts, one for pub/sub, a heartbeat that announces the replica and renews its leases, and
- * the up/down state. Nothing here blocks: Lettuce answers on its own event loop, the heartbeat runs on one of ours.
+ * the up/down state. Nothing here blocks: each script connection lives on one of the sidecar's event loops
+ * ({@link FleetLinks}), so a reservation is sent and answered on the request's own loop; the heartbeat runs on one.
  *
  * <p>Redis down is not an outage: a failed or slow answer ({@code cluster.redis.timeout}) marks the link down,
  * every request then paces on local limits at its share of the fleet (last known replica count), and the
@@ -52,12 +43,10 @@ public final class RedisFleet implements AutoCloseable {
     private final ClusterSettings settings;
     private final EgressMetrics metrics;
     private final String replicaId = UUID.randomUUID().toString().substring(0, 13);
-    private final ClientResources resources;
-    private final RedisClient client;
-    private final RedisURI uri;
+    private final FleetLinks links;
+    private final URI where;
     private final String channel;
     private final Duration heartbeat;
-    private final Map<String, String> sha = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> pauseListeners = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> ejectListeners = new ConcurrentHashMap<>();
     /** Live leases by id: the lease set they are in, renewed by the heartbeat until finished. */
@@ -67,30 +56,30 @@ public final class RedisFleet implements AutoCloseable {
     private final AtomicBoolean up = new AtomicBoolean(false);
     private final AtomicBoolean connecting = new AtomicBoolean(false);
     private final ScheduledFuture<?> beat;
-    private volatile StatefulRedisConnection<String, String> conn;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
     private volatile int replicas = 1;
     private volatile boolean closed;
 
+    /** On Lettuce's own thread: for callers without event loops of a transport Lettuce can use. */
     public RedisFleet(ClusterSettings settings, EgressMetrics metrics, EventExecutor timer) {
+        this(settings, metrics, null, timer);
+    }
+
+    /**
+     * On the sidecar's event loops {@code loops} (one script connection each) when Lettuce's transport is theirs
+     * ({@code loopChannel}: the socket channel class they take), else on Lettuce's own thread.
+     */
+    public RedisFleet(ClusterSettings settings, EgressMetrics metrics, EventLoopGroup loops, Class<? extends Channel> loopChannel) {
+        this(settings, metrics, loopChannel == Transports.socketChannelClass() ? loops : null, loops.next());
+    }
+
+    private RedisFleet(ClusterSettings settings, EgressMetrics metrics, EventLoopGroup loops, EventExecutor timer) {
         this.settings = settings;
         this.metrics = metrics;
         this.channel = settings.keyPrefix() + "events";
         this.heartbeat = Duration.ofMillis(Math.min(1000, settings.leaseTtl().toMillis() / 3));
-        this.uri = RedisURI.create(settings.redisUrl());
-        if (settings.password() != null) uri.setAuthentication(settings.password().toCharArray());
-        // The handshake (HELLO, AUTH) of a fresh connection may take longer than one command: it has its own bound.
-        uri.setTimeout(settings.timeout().compareTo(Duration.ofSeconds(2)) > 0 ? settings.timeout() : Duration.ofSeconds(2));
-        this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
-                .reconnectDelay(Delay.constant(Duration.ofMillis(250))).build();
-        this.client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // Fail at once while disconnected: a queued command would only answer after the timeout.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(settings.timeout()))
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
-                .build());
+        this.where = settings.redisUrl();
+        this.links = new FleetLinks(settings, loops, this::markDown);
         metrics.gauge("egress.cluster.redis.up", () -> up.get() ? 1 : 0);
         connect();
         this.beat = timer.scheduleAtFixedRate(this::beat, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
@@ -118,27 +107,13 @@ public final class RedisFleet implements AutoCloseable {
         metrics.clusterFallback(upstream);
     }
 
-    /** Runs a script by its digest, loading it once per Redis (again after a restart emptied its cache). */
-    CompletionStage<Object> run(String script, ScriptOutputType type, String[] keys, String... args) {
-        StatefulRedisConnection<String, String> c = conn;
-        if (c == null || !up.get()) return CompletableFuture.failedFuture(new IllegalStateException("redis is down"));
-        String digest = sha.computeIfAbsent(script, RedisFleet::sha1);
-        CompletableFuture<Object> out = new CompletableFuture<>();
-        c.async().<Object>evalsha(digest, type, keys, args).whenComplete((v, e) -> {
-            if (e == null) {
-                out.complete(v);
-            } else if (e instanceof RedisNoScriptException || String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
-                c.async().<Object>eval(script, type, keys, args).whenComplete((v2, e2) -> {
-                    if (e2 == null) out.complete(v2);
-                    else out.completeExceptionally(e2);
-                });
-            } else {
-                out.completeExceptionally(e);
-            }
-        });
-        return out.whenComplete((v, e) -> {
-            if (e != null) markDown(e);
-        });
+    /** Runs a script on the calling loop's connection; {@code answer} (null: none) hears the reply or the failure. */
+    void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer) {
+        if (!up.get()) {
+            if (answer != null) answer.accept(null, new IllegalStateException("redis is down"));
+            return;
+        }
+        links.run(script, type, keys, args, answer);
     }
 
     long newLease(String leaseKey) {
@@ -166,22 +141,32 @@ public final class RedisFleet implements AutoCloseable {
 
     /** Publishes that this replica ejected {@code upstream} for {@code millis}: every replica skips it meanwhile. */
     public void publishEjection(String upstream, long millis) {
-        run(FleetScripts.EJECT, ScriptOutputType.INTEGER, new String[] {key(upstream, "ejected")},
-                Long.toString(Math.max(1, millis)), channel, "eject " + replicaId + " " + upstream + " " + millis);
+        run(FleetScripts.EJECT, ScriptOutputType.INTEGER, new byte[][] {FleetLinks.bytes(key(upstream, "ejected"))},
+                args(Long.toString(Math.max(1, millis)), channel, "eject " + replicaId + " " + upstream + " " + millis), null);
     }
 
     String channel() { return channel; }
 
+    static byte[][] args(String... values) {
+        byte[][] out = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) out[i] = FleetLinks.bytes(values[i]);
+        return out;
+    }
+
     private void connect() {
         if (closed || !connecting.compareAndSet(false, true)) return;
-        client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, e) -> {
+        links.connect(e -> {
             if (e != null) {
                 connecting.set(false);
                 markDown(e);
                 return;
             }
-            conn = c;
-            client.connectPubSubAsync(StringCodec.UTF8, uri).whenComplete((ps, e2) -> {
+            if (pubsub != null) {
+                connecting.set(false);
+                beat();
+                return;
+            }
+            links.connectPubSub().whenComplete((ps, e2) -> {
                 connecting.set(false);
                 if (e2 != null) {
                     markDown(e2);
@@ -203,8 +188,7 @@ public final class RedisFleet implements AutoCloseable {
     /** Announces this replica, renews its leases, learns the fleet's size; the way back up after a failure. */
     private void beat() {
         if (closed) return;
-        StatefulRedisConnection<String, String> c = conn;
-        if (c == null || pubsub == null) {
+        if (!links.connected() || pubsub == null) {
             connect();
             return;
         }
@@ -218,18 +202,11 @@ public final class RedisFleet implements AutoCloseable {
             args.add(Integer.toString(members.size()));
             args.addAll(members);
         });
-        String digest = sha.computeIfAbsent(FleetScripts.HEARTBEAT, RedisFleet::sha1);
-        String[] k = keys.toArray(String[]::new);
-        String[] a = args.toArray(String[]::new);
-        c.async().<Long>evalsha(digest, ScriptOutputType.INTEGER, k, a).exceptionallyCompose(e ->
-                e instanceof RedisNoScriptException || String.valueOf(e.getMessage()).startsWith("NOSCRIPT")
-                        ? c.async().<Long>eval(FleetScripts.HEARTBEAT, ScriptOutputType.INTEGER, k, a)
-                        : CompletableFuture.failedFuture(e))
-                .whenComplete((n, e) -> {
-                    if (e != null) {
-                        markDown(e);
-                    } else {
-                        replicas = (int) Math.max(1, n);
+        // Straight to the links: the heartbeat is how a link marked down comes back up.
+        links.run(FleetScripts.HEARTBEAT, ScriptOutputType.INTEGER, args(keys.toArray(String[]::new)),
+                args(args.toArray(String[]::new)), (n, e) -> {
+                    if (e == null) {
+                        replicas = (int) Math.max(1, (Long) n);
                         markUp();
                     }
                 });
@@ -275,7 +252,7 @@ public final class RedisFleet implements AutoCloseable {
     private final AtomicBoolean everLogged = new AtomicBoolean();
 
     private String where() {
-        return uri.getHost() + ":" + uri.getPort();
+        return where.getHost() + ":" + where.getPort();
     }
 
     private static String reason(Throwable e) {
@@ -283,14 +260,6 @@ public final class RedisFleet implements AutoCloseable {
         String m = t.getMessage();
         // Lettuce messages name the host, never the password; keep it to one short line all the same.
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 120 ? m.substring(0, 120) : m));
-    }
-
-    private static String sha1(String script) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(script.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
@@ -305,11 +274,8 @@ public final class RedisFleet implements AutoCloseable {
         try {
             StatefulRedisPubSubConnection<String, String> ps = pubsub;
             if (ps != null) ps.close();
-            StatefulRedisConnection<String, String> c = conn;
-            if (c != null) c.close();
         } finally {
-            client.shutdown(0, 2, TimeUnit.SECONDS);
-            resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3000);
+            links.close();
         }
     }
 }

@@ -71,8 +71,10 @@ public final class EgressServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
-        this.fleet = config.cluster().enabled()
-                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next()) : null;
+        // On the server's own loops only when asked: with them a 429's fleet-wide pause can arrive late (FleetLimitsTest).
+        this.fleet = !config.cluster().enabled() ? null : Boolean.getBoolean("modelegress.fleetOnServerLoops")
+                ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel())
+                : new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next());
         try {
             this.runtime.set(newRuntime(config));
         } catch (Exception e) {
@@ -221,10 +223,10 @@ public final class EgressServer implements AutoCloseable {
         if (reloader != null) reloader.close();
         if (adminChannel != null) adminChannel.close().awaitUninterruptibly();
         doctor.close();
+        if (fleet != null) fleet.close(); // before the workers: its connections live on their loops
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
-        if (fleet != null) fleet.close();
         LOG.info("stopped");
     }
 
