@@ -169,9 +169,8 @@ public final class WebSocketUpstream implements AutoCloseable {
         if (f == null || f.done.isDone()) return;
         while (f.written < f.frames && ch.isWritable()) {
             byte[] b = new byte[f.size];
-            java.util.Arrays.fill(b, (byte) f.written);
+            java.util.Arrays.fill(b, (byte) f.written++); // counted first: a write may re-enter pump (writability)
             ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(b)));
-            f.written++;
         }
         if (!ch.isWritable()) f.unwritable.complete(null);
         if (f.written == f.frames) f.done.complete(null);
@@ -249,11 +248,11 @@ public final class WebSocketUpstream implements AutoCloseable {
         }
     }
 
-    private static int uniform(io.netty.buffer.ByteBuf b) {
-        if (!b.isReadable()) return -1;
-        byte first = b.getByte(b.readerIndex());
-        for (int i = b.readerIndex(); i < b.writerIndex(); i++) if (b.getByte(i) != first) return -1;
-        return first & 0xff;
+    private static int uniform(io.netty.buffer.ByteBuf buf) {
+        byte[] b = io.netty.buffer.ByteBufUtil.getBytes(buf); // one copy: per-byte reads of a leak-aware buffer crawl
+        if (b.length == 0) return -1;
+        for (byte x : b) if (x != b[0]) return -1;
+        return b[0] & 0xff;
     }
 
     @Override
