@@ -81,6 +81,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         String id = req.headers().get(ErrorResponses.X_REQUEST_ID);
         RequestContext rc = new RequestContext(id, req.method().name(), req.uri(), now);
         rc.bytesIn = req.content().readableBytes();
+        if (req instanceof io.modelegress.server.http.StreamedRequest s) s.body().countInto(rc);
         boolean keepAlive = HttpUtil.isKeepAlive(req) && !drain.draining();
         if (req.method() == HttpMethod.CONNECT || !req.uri().startsWith("/")) {
             answer(ctx, req, rc, ErrorCode.METHOD_NOT_ALLOWED, (req.method() == HttpMethod.CONNECT ? "CONNECT" : "absolute-form request for " + req.uri())

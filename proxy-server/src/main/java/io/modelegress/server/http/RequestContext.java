@@ -28,6 +28,8 @@ public final class RequestContext {
     public long queueWaitNanos;
     public long connectNanos = -1;
     public long bytesIn;
+    /** The body is streamed ({@link StreamedBody}): {@link #bytesIn} counts its bytes as they come from the agent. */
+    public boolean streamedUpload;
     public long bytesOut;
     public boolean streaming;
     /** The proxy auth scheme of the upstream connection (basic, ntlm, negotiate, none), null without a proxy. */

@@ -34,6 +34,7 @@ public final class StreamedBody {
     private boolean complete;
     private boolean ended;
     private Consumer<EgressException> onAgentError;
+    private RequestContext books;
 
     public StreamedBody(Channel agent, long declaredLength, int holdLimit) {
         this.agent = agent;
@@ -45,6 +46,13 @@ public final class StreamedBody {
     public long declaredLength() { return declaredLength; }
 
     public long received() { return received; }
+
+    /** From now on {@code rc.bytesIn} is the body bytes received from the agent (the access log's and metrics' count). */
+    public void countInto(RequestContext rc) {
+        rc.streamedUpload = true;
+        rc.bytesIn = received;
+        books = rc;
+    }
 
     /** Bytes handed to an upstream connection so far. */
     public long sent() { return sent; }
@@ -63,6 +71,7 @@ public final class StreamedBody {
     /** A chunk from the agent: written on when a connection is attached, else held (and the agent paused when full). */
     public void offer(HttpContent c) {
         received += c.content().readableBytes();
+        if (books != null) books.bytesIn = received;
         if (c instanceof LastHttpContent) complete = true;
         if (ended) {
             c.release();

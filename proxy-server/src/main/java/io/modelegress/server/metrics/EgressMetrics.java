@@ -51,7 +51,8 @@ public final class EgressMetrics {
             Map.entry("egress.websocket.frames", "WebSocket frames relayed, by route and direction: to_upstream or to_agent (pings, pongs and closes included)"),
             Map.entry("egress.websocket.closes", "Passed-through WebSockets that ended, by route and reason: agent or upstream (its close frame came first), idle, message_too_big, shutdown, agent_gone or upstream_gone (closed without a close frame), error"),
             Map.entry("egress.resumes", "Committed streams that broke on a route with resume on, by strategy and outcome: ok, rejected, diverged, failed, budget_exhausted, not_resumable"),
-            Map.entry("egress.responses.remembered", "Stateful Responses API ids remembered now with the upstream that made them (server.responses_affinity)"));
+            Map.entry("egress.responses.remembered", "Stateful Responses API ids remembered now with the upstream that made them (server.responses_affinity)"),
+            Map.entry("egress.upload.bytes", "Body bytes received from agents in streamed uploads (bodies over server.buffer_request_body_up_to), by route, counted when the request ends"));
 
     /** A meter nobody described yet still gets a text that says so (EgressMetricsHelpTest fails on it). */
     static String help(String name) {
@@ -217,6 +218,11 @@ public final class EgressMetrics {
 
     public void configReload(String result) {
         counter("egress.config.reload", "result", result).increment();
+    }
+
+    /** A streamed upload on {@code route} ended having received {@code n} body bytes from the agent. */
+    public void uploadBytes(String route, long n) {
+        counter("egress.upload.bytes", "route", route).increment(n);
     }
 
     public void bytes(String direction, long n) {

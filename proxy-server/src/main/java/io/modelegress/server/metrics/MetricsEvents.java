@@ -38,5 +38,6 @@ public final class MetricsEvents implements ExchangeEvents {
         if (outcome == RequestOutcome.ERROR && rc.error != null) metrics.error(rc.error.code(), rc.routeName());
         if (outcome == RequestOutcome.CANCELLED) metrics.cancelled(rc.routeName());
         metrics.request(rc.routeName(), rc.upstream, rc.status, outcome, nowNanos - rc.startNanos);
+        if (rc.streamedUpload) metrics.uploadBytes(rc.routeName(), rc.bytesIn);
     }
 }

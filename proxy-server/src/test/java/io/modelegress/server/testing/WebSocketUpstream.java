@@ -55,11 +55,41 @@ public final class WebSocketUpstream implements AutoCloseable {
     /** A close frame the upstream received. */
     public record Close(int code, String reason) {}
 
+    /** A ping or pong the upstream received ({@code type} "ping" or "pong"), with its payload. */
+    public record Control(String type, byte[] payload) {}
+
+    /** A binary message the upstream took in while {@link #sinkBinary} is on: its size, and its one byte value (-1: mixed). */
+    public record Sunk(int size, int value) {}
+
+    /**
+     * A flood of {@code frames} binary frames of {@code size} bytes, frame i filled with the byte {@code (byte) i}:
+     * written only while the socket is writable (so the upstream itself buffers at most one frame past its high-water
+     * mark), resumed when it drains. {@link #unwritable} completes the first time the socket filled up.
+     */
+    public static final class Flood {
+        final int frames;
+        final int size;
+        volatile int written;
+        public final CompletableFuture<Void> unwritable = new CompletableFuture<>();
+        public final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        Flood(int frames, int size) {
+            this.frames = frames;
+            this.size = size;
+        }
+
+        public int written() { return written; }
+    }
+
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
     private final BlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
     private final BlockingQueue<Close> closes = new LinkedBlockingQueue<>();
     private final CompletableFuture<Channel> socket = new CompletableFuture<>();
+    private final BlockingQueue<Control> controls = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Sunk> sunk = new LinkedBlockingQueue<>();
+    private volatile Flood flood;
+    private volatile boolean sinkBinary;
     private volatile String greeting;
     private volatile String subprotocols = "realtime";
     private volatile int refuseStatus;
@@ -112,6 +142,59 @@ public final class WebSocketUpstream implements AutoCloseable {
         ch.eventLoop().execute(() -> ch.writeAndFlush(new CloseWebSocketFrame(code, reason)));
     }
 
+    /** The next ping or pong the upstream received, waiting at most 10 s. */
+    public Control takeControl() throws InterruptedException {
+        Control c = controls.poll(10, TimeUnit.SECONDS);
+        if (c == null) throw new AssertionError("no ping or pong reached the upstream within 10s");
+        return c;
+    }
+
+    /** The upstream sends a ping with {@code payload} on the first socket. */
+    public void ping(byte[] payload) throws Exception {
+        Channel ch = socket.get(10, TimeUnit.SECONDS);
+        ch.eventLoop().execute(() -> ch.writeAndFlush(new PingWebSocketFrame(Unpooled.wrappedBuffer(payload))));
+    }
+
+    /** The upstream starts a {@link Flood} on the first socket. */
+    public Flood flood(int frames, int size) throws Exception {
+        Channel ch = socket.get(10, TimeUnit.SECONDS);
+        Flood f = new Flood(frames, size);
+        flood = f;
+        ch.eventLoop().execute(() -> pump(ch));
+        return f;
+    }
+
+    private void pump(Channel ch) {
+        Flood f = flood;
+        if (f == null || f.done.isDone()) return;
+        while (f.written < f.frames && ch.isWritable()) {
+            byte[] b = new byte[f.size];
+            java.util.Arrays.fill(b, (byte) f.written++); // counted first: a write may re-enter pump (writability)
+            ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(b)));
+        }
+        if (!ch.isWritable()) f.unwritable.complete(null);
+        if (f.written == f.frames) f.done.complete(null);
+    }
+
+    /** From now on binary frames are not echoed but summed up ({@link #takeSunk}). */
+    public WebSocketUpstream sinkBinary() { sinkBinary = true; return this; }
+
+    /** The next binary message taken in while sinking, waiting at most 10 s. */
+    public Sunk takeSunk() throws InterruptedException {
+        Sunk s = sunk.poll(10, TimeUnit.SECONDS);
+        if (s == null) throw new AssertionError("no binary message reached the upstream within 10s");
+        return s;
+    }
+
+    /** The upstream stops ({@code false}) or resumes reading its first socket, as a slow consumer would. */
+    public void reading(boolean on) throws Exception {
+        Channel ch = socket.get(10, TimeUnit.SECONDS);
+        ch.eventLoop().execute(() -> {
+            ch.config().setAutoRead(on);
+            if (on) ch.read();
+        });
+    }
+
     private final class Handshake extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -142,16 +225,34 @@ public final class WebSocketUpstream implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
             if (f instanceof TextWebSocketFrame t) {
                 ctx.writeAndFlush(new TextWebSocketFrame("echo:" + t.text()));
+            } else if (f instanceof BinaryWebSocketFrame && sinkBinary) {
+                sunk.add(new Sunk(f.content().readableBytes(), uniform(f.content())));
             } else if (f instanceof BinaryWebSocketFrame) {
                 ctx.writeAndFlush(new BinaryWebSocketFrame(f.content().retain()));
             } else if (f instanceof PingWebSocketFrame) {
+                controls.add(new Control("ping", io.netty.buffer.ByteBufUtil.getBytes(f.content())));
                 ctx.writeAndFlush(new PongWebSocketFrame(f.content().retain()));
+            } else if (f instanceof PongWebSocketFrame) {
+                controls.add(new Control("pong", io.netty.buffer.ByteBufUtil.getBytes(f.content())));
             } else if (f instanceof CloseWebSocketFrame c) {
                 closes.add(new Close(c.statusCode(), c.reasonText()));
                 ctx.writeAndFlush(new CloseWebSocketFrame(c.statusCode(), c.reasonText()))
                         .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             }
         }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            pump(ctx.channel());
+            ctx.fireChannelWritabilityChanged();
+        }
+    }
+
+    private static int uniform(io.netty.buffer.ByteBuf buf) {
+        byte[] b = io.netty.buffer.ByteBufUtil.getBytes(buf); // one copy: per-byte reads of a leak-aware buffer crawl
+        if (b.length == 0) return -1;
+        for (byte x : b) if (x != b[0]) return -1;
+        return b[0] & 0xff;
     }
 
     @Override

@@ -23,6 +23,8 @@ public final class WsClient implements WebSocket.Listener {
     public final WebSocket socket;
     private final BlockingQueue<Object> messages = new LinkedBlockingQueue<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+    private final BlockingQueue<byte[]> pings = new LinkedBlockingQueue<>();
+    private final BlockingQueue<byte[]> pongs = new LinkedBlockingQueue<>();
     private final StringBuilder text = new StringBuilder();
     private java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
 
@@ -73,6 +75,38 @@ public final class WsClient implements WebSocket.Listener {
         }
         ws.request(1);
         return null;
+    }
+
+    /** The payload of the next ping the client received (the JDK client has answered it with a pong itself). */
+    public byte[] nextPing() throws InterruptedException { return poll(pings, "ping"); }
+
+    /** The payload of the next pong the client received. */
+    public byte[] nextPong() throws InterruptedException { return poll(pongs, "pong"); }
+
+    private static byte[] poll(BlockingQueue<byte[]> q, String what) throws InterruptedException {
+        byte[] b = q.poll(10, TimeUnit.SECONDS);
+        if (b == null) throw new AssertionError("no " + what + " within 10s");
+        return b;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+        pings.add(bytes(message));
+        ws.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+        pongs.add(bytes(message));
+        ws.request(1);
+        return null;
+    }
+
+    private static byte[] bytes(ByteBuffer data) {
+        byte[] b = new byte[data.remaining()];
+        data.get(b);
+        return b;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelegress.server.testing.AccessLogCapture;
 import io.modelegress.server.testing.DeadPort;
 import io.modelegress.server.testing.DigestUpstream;
 import io.modelegress.server.testing.MultipartUpload;
@@ -54,6 +55,30 @@ class StreamedUploadTest {
             assertEquals(String.valueOf(body.length()), got.header("content-length"));
             assertTrue(got.header("content-type").startsWith("multipart/form-data"), got.header("content-type"));
         }
+    }
+
+    @Test
+    void aStreamedUploadIsAccountedWithTheBodyBytesReceivedInTheAccessLogAndUploadBytesMetric() throws Exception {
+        try (DigestUpstream up = new DigestUpstream(); AccessLogCapture log = new AccessLogCapture();
+             Sidecar s = TestConfig.config().upstream("openai", up.url()).route("files", "/v1", "openai").start()) {
+            MultipartUpload sized = new MultipartUpload(3L << 20);
+            MultipartUpload chunked = new MultipartUpload(5L << 20);
+            assertEquals(200, upload(s, "/v1/files", sized, false).statusCode());
+            assertEquals(200, upload(s, "/v1/uploads/part", chunked, true).statusCode());
+            assertEquals(sized.length(), up.take(10).bytes());
+            assertEquals(chunked.length(), up.take(10).bytes());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> log.lines().size() >= 2);
+            assertAccessLine(log, "/v1/files", sized.length());
+            assertAccessLine(log, "/v1/uploads/part", chunked.length());
+            String metrics = io.modelegress.server.testing.Http.get(s.adminUrl() + "/metrics").body();
+            double total = sized.length() + chunked.length(); // under 1e7: Prometheus prints it as 8389...0.0
+            assertTrue(metrics.contains("egress_upload_bytes_total{route=\"files\"} " + total), metrics);
+        }
+    }
+
+    private static void assertAccessLine(AccessLogCapture log, String path, long bytes) {
+        String line = log.lines().stream().filter(l -> l.contains("\"path\":\"" + path + "\"")).findFirst().orElseThrow();
+        assertTrue(line.contains("\"bytes_in\":" + bytes + ","), line);
     }
 
     @Test

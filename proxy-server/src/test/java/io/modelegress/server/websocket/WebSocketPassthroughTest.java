@@ -64,6 +64,32 @@ class WebSocketPassthroughTest {
     }
 
     @Test
+    void passesPingsAndPongsBothWaysWithTheirPayloads() throws Exception {
+        try (WebSocketUpstream up = new WebSocketUpstream(); Sidecar s = config("http://127.0.0.1:" + up.port(), true).start()) {
+            WsClient c = WsClient.open(ws(s, "/v1/realtime"), DUMMY);
+            byte[] agentPing = "agent-ping-1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            c.socket.sendPing(ByteBuffer.wrap(agentPing)).get();
+            WebSocketUpstream.Control atUpstream = up.takeControl();
+            assertEquals("ping", atUpstream.type(), "the agent's ping reaches the upstream as a ping, not answered by us");
+            assertArrayEquals(agentPing, atUpstream.payload());
+            assertArrayEquals(agentPing, c.nextPong(), "the upstream's pong comes back with the ping's payload");
+
+            byte[] upstreamPing = new byte[] {0, 1, 2, (byte) 0xfe, (byte) 0xff};
+            up.ping(upstreamPing);
+            assertArrayEquals(upstreamPing, c.nextPing(), "the upstream's ping reaches the agent");
+            WebSocketUpstream.Control answer = up.takeControl();
+            assertEquals("pong", answer.type(), "the agent's automatic pong reaches the upstream");
+            assertArrayEquals(upstreamPing, answer.payload());
+
+            String metrics = Http.get(s.adminUrl() + "/metrics").body();
+            assertTrue(metrics.contains("egress_websocket_frames_total{direction=\"to_upstream\",route=\"realtime\"} 2.0"), metrics);
+            assertTrue(metrics.contains("egress_websocket_frames_total{direction=\"to_agent\",route=\"realtime\"} 2.0"), metrics);
+            c.socket.sendClose(1000, "bye").get();
+            assertEquals(new WsClient.Closed(1000, "bye"), c.closed(10));
+        }
+    }
+
+    @Test
     void passesCloseCodesAndReasonsBothWays() throws Exception {
         try (WebSocketUpstream up = new WebSocketUpstream(); Sidecar s = config("http://127.0.0.1:" + up.port(), true).start()) {
             WsClient agentCloses = WsClient.open(ws(s, "/v1/realtime"), DUMMY);
