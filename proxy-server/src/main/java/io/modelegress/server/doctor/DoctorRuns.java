@@ -46,13 +46,18 @@ public final class DoctorRuns implements AutoCloseable {
         calls.accept("started");
         try {
             thread.execute(() -> {
+                Object report = null;
+                Throwable failed = null;
                 try {
-                    mine.complete(check.get());
+                    report = check.get();
                 } catch (Throwable t) {
-                    mine.completeExceptionally(t);
-                } finally {
-                    running.remove(scope, mine);
+                    failed = t;
                 }
+                // Out of the map before anyone hears the result: a caller arriving once the report is out starts a
+                // run of its own, never shares this finished one (its steps are already stale).
+                running.remove(scope, mine);
+                if (failed != null) mine.completeExceptionally(failed);
+                else mine.complete(report);
             });
         } catch (RejectedExecutionException closed) {
             running.remove(scope, mine);
