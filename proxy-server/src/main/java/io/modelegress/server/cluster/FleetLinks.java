@@ -138,6 +138,17 @@ final class FleetLinks implements AutoCloseable {
      */
     void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer) {
         Link l = pick();
+        if (l.loop != null && !l.loop.inEventLoop()) {
+            // A connection with auto-flush off is not safe to share between threads (Lettuce buffers its commands
+            // unlocked): from any other thread, the script is handed to the link's own loop.
+            l.loop.execute(() -> runOn(l, script, type, keys, args, answer));
+            return;
+        }
+        runOn(l, script, type, keys, args, answer);
+    }
+
+    private void runOn(Link l, String script, ScriptOutputType type, byte[][] keys, byte[][] args,
+                       BiConsumer<Object, Throwable> answer) {
         StatefulRedisConnection<byte[], byte[]> c = l.conn;
         if (c == null) {
             fail(new IllegalStateException("redis is not connected"), answer);
@@ -231,21 +242,19 @@ final class FleetLinks implements AutoCloseable {
         }
 
         /**
-         * On its loop: one flush at the end of the loop's turn for every script asked during it (one write, one
-         * syscall, however many requests the turn read). From another thread: at once.
+         * On its loop, the only thread that uses it: one flush at the end of the loop's turn for every script asked
+         * during it (one write, one syscall, however many requests the turn read).
          */
         void flushSoon() {
             if (loop == null) return; // Lettuce's own thread: every command is flushed as it is written
-            if (!loop.inEventLoop()) {
-                flush();
-            } else if (!flushPending) {
+            if (!flushPending) { // only ever on its loop (run hands other threads' scripts over)
                 flushPending = true;
                 loop.execute(flush);
             }
         }
 
         private void flush() {
-            if (loop.inEventLoop()) flushPending = false;
+            flushPending = false;
             StatefulRedisConnection<byte[], byte[]> c = conn;
             if (c != null) c.flushCommands();
         }
