@@ -28,6 +28,7 @@ public final class WebSocketUpgrade {
 
     /** True for a request asking to become a WebSocket ({@code Upgrade: websocket}); other upgrades stay plain HTTP. */
     public static boolean requested(HttpRequest req) {
+        if (!req.headers().contains(HttpHeaderNames.UPGRADE)) return false; // every request asks: no list, no split
         for (String v : req.headers().getAll(HttpHeaderNames.UPGRADE)) {
             for (String token : v.split(",")) if (token.trim().equalsIgnoreCase("websocket")) return true;
         }
