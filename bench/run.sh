@@ -229,14 +229,15 @@ start_mocks() {
   wait_http "http://127.0.0.1:$SLOW_PORT$PATH_V1" 30
 }
 
-start_nginx() {
-  local d=$WORK/nginx user_line=""
+# The top of an nginx.conf both nginx instances share (dir, worker count); the caller closes the http block.
+nginx_conf_head() {
+  local d=$1 user_line=""
   mkdir -p "$d/tmp" "$d/logs"
   # Run by root, nginx would switch its workers to "nobody"; keep them as the current user.
   ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-  cat >"$d/nginx.conf" <<EOF
+  cat <<EOF
 $user_line
-worker_processes 2;
+worker_processes $2;
 worker_rlimit_nofile 65536;
 pid $d/nginx.pid;
 error_log $d/logs/error.log warn;
@@ -248,6 +249,12 @@ http {
   fastcgi_temp_path $d/tmp/fastcgi;
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
+EOF
+}
+
+start_nginx() {
+  local d=$WORK/nginx
+  { nginx_conf_head "$d" 2; cat <<EOF
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
   upstream zero { server 127.0.0.1:$ZERO_PORT; keepalive 64; }
   server {
@@ -267,6 +274,7 @@ http {
   }
 }
 EOF
+  } >"$d/nginx.conf"
   nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" -g 'daemon off;' >"$OUT/nginx.log" 2>&1 &
   NGINX_PID=$!; PIDS+=("$NGINX_PID")
   wait_http "http://127.0.0.1:$NGINX_PORT$PATH_V1" 30
@@ -278,23 +286,8 @@ nginx_pids() { echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
 ZERO_PID=""
 ZERO_BODY='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"This fixed answer costs the upstream nothing, so the proxies are measured."},"finish_reason":"stop"}],"usage":{"prompt_tokens":250,"completion_tokens":18,"total_tokens":268}}'
 start_zero() {
-  local d=$WORK/zero user_line=""
-  mkdir -p "$d/tmp" "$d/logs"
-  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-  cat >"$d/nginx.conf" <<ZEOF
-$user_line
-worker_processes 1;
-worker_rlimit_nofile 65536;
-pid $d/nginx.pid;
-error_log $d/logs/error.log warn;
-events { worker_connections 32768; }
-http {
-  access_log off;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
+  local d=$WORK/zero
+  { nginx_conf_head "$d" 1; cat <<ZEOF
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$ZERO_PORT;
@@ -302,6 +295,7 @@ http {
   }
 }
 ZEOF
+  } >"$d/nginx.conf"
   nginx -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" -g 'daemon off;' >"$OUT/zero.log" 2>&1 &
   ZERO_PID=$!; PIDS+=("$ZERO_PID")
   wait_http "http://127.0.0.1:$ZERO_PORT/zero$PATH_V1" 30
