@@ -232,7 +232,6 @@ start_mocks() {
 # The top of an nginx.conf both nginx instances share (dir, worker count); the caller closes the http block.
 nginx_conf_head() {
   local d=$1 user_line=""
-  mkdir -p "$d/tmp" "$d/logs"
   # Run by root, nginx would switch its workers to "nobody"; keep them as the current user.
   ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
   cat <<EOF
@@ -254,6 +253,7 @@ EOF
 
 start_nginx() {
   local d=$WORK/nginx
+  mkdir -p "$d/tmp" "$d/logs"
   { nginx_conf_head "$d" 2; cat <<EOF
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
   upstream zero { server 127.0.0.1:$ZERO_PORT; keepalive 64; }
@@ -287,6 +287,7 @@ ZERO_PID=""
 ZERO_BODY='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"This fixed answer costs the upstream nothing, so the proxies are measured."},"finish_reason":"stop"}],"usage":{"prompt_tokens":250,"completion_tokens":18,"total_tokens":268}}'
 start_zero() {
   local d=$WORK/zero
+  mkdir -p "$d/tmp" "$d/logs"
   { nginx_conf_head "$d" 1; cat <<ZEOF
   keepalive_requests 1000000;
   server {
