@@ -51,6 +51,7 @@ final class FleetLinks implements AutoCloseable {
     private final HashedWheelTimer timer;
     private final Consumer<Throwable> onFailure;
     private final Map<String, String> sha = new ConcurrentHashMap<>();
+    private final long timeoutNanos;
 
     /** {@code loops}: the sidecar's event loops, or null for Lettuce's own thread. */
     FleetLinks(ClusterSettings settings, EventLoopGroup loops, Consumer<Throwable> onFailure) {
@@ -63,18 +64,20 @@ final class FleetLinks implements AutoCloseable {
         // so they run on one thread of Lettuce's own, never on a sidecar loop.
         this.lettuceTasks = new DefaultEventExecutorGroup(1, new DefaultThreadFactory("egress-redis", true));
         this.timer = new HashedWheelTimer(new DefaultThreadFactory("egress-redis-timer", true));
-        ClientOptions options = ClientOptions.builder()
+        ClientOptions.Builder options = ClientOptions.builder()
                 .autoReconnect(true)
                 // Fail at once while disconnected: a queued command would only answer after the timeout.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(settings.timeout()))
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
-                .build();
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build());
+        this.timeoutNanos = settings.timeout().toNanos();
         List<Link> made = new ArrayList<>();
         if (loops != null) {
-            for (EventExecutor e : loops) made.add(new Link((EventLoop) e, client(resources((EventLoop) e), options)));
+            // On a loop, the loop itself times its commands (Link.Deadlines): Lettuce's timer thread would count
+            // the time the loop was busy with other work while the answer sat unread in the socket.
+            ClientOptions onLoop = options.timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build()).build();
+            for (EventExecutor e : loops) made.add(new Link((EventLoop) e, client(resources((EventLoop) e), onLoop), timeoutNanos));
         } else {
-            made.add(new Link(null, client(resources(null), options)));
+            made.add(new Link(null, client(resources(null), options.timeoutOptions(TimeoutOptions.enabled(settings.timeout())).build()), timeoutNanos));
         }
         this.links = made.toArray(Link[]::new);
         this.pubsubClient = links[0].client;
@@ -114,6 +117,9 @@ final class FleetLinks implements AutoCloseable {
                 Throwable failed;
                 synchronized (left) {
                     if (e == null) {
+                        // Loaded at once, ahead of any EVALSHA on this connection: the first request then needs one
+                        // round trip, not a NOSCRIPT and a second one.
+                        for (String script : FleetScripts.ALL) c.async().scriptLoad(bytes(script));
                         // On a loop, the scripts asked during one turn of it go out in one write (Link.flushSoon).
                         if (l.loop != null) c.setAutoFlushCommands(false);
                         l.conn = c;
@@ -137,38 +143,49 @@ final class FleetLinks implements AutoCloseable {
      * loop; a failure is also reported to the failure listener first.
      */
     void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer) {
+        run(script, type, keys, args, answer, false);
+    }
+
+    /**
+     * As {@link #run}; {@code now}: written at once, not at the end of the loop's turn (a 429 pause must reach the
+     * fleet before whatever else this turn still does; the scripts that batch well are the per-request ones).
+     */
+    void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer,
+             boolean now) {
         Link l = pick();
         if (l.loop != null && !l.loop.inEventLoop()) {
-            // A connection with auto-flush off is not safe to share between threads (Lettuce buffers its commands
-            // unlocked): from any other thread, the script is handed to the link's own loop.
-            l.loop.execute(() -> runOn(l, script, type, keys, args, answer));
+            // A connection with auto-flush off is used from its own loop only (its flush bookkeeping and deadlines
+            // are the loop's): from any other thread, the script is handed to the link's own loop.
+            l.loop.execute(() -> runOn(l, script, type, keys, args, answer, now));
             return;
         }
-        runOn(l, script, type, keys, args, answer);
+        runOn(l, script, type, keys, args, answer, now);
     }
 
     private void runOn(Link l, String script, ScriptOutputType type, byte[][] keys, byte[][] args,
-                       BiConsumer<Object, Throwable> answer) {
+                       BiConsumer<Object, Throwable> answer, boolean now) {
         StatefulRedisConnection<byte[], byte[]> c = l.conn;
         if (c == null) {
             fail(new IllegalStateException("redis is not connected"), answer);
             return;
         }
         String digest = sha.computeIfAbsent(script, FleetLinks::sha1);
-        c.async().<Object>evalsha(digest, type, keys, args).whenComplete((v, e) -> {
+        io.lettuce.core.RedisFuture<Object> f = c.async().evalsha(digest, type, keys, args);
+        l.sent(f.toCompletableFuture(), now);
+        f.whenComplete((v, e) -> {
             if (e == null) {
                 if (answer != null) answer.accept(v, null);
             } else if (e instanceof RedisNoScriptException || String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
-                c.async().<Object>eval(script, type, keys, args).whenComplete((v2, e2) -> {
+                io.lettuce.core.RedisFuture<Object> f2 = c.async().eval(script, type, keys, args);
+                l.sent(f2.toCompletableFuture(), true);
+                f2.whenComplete((v2, e2) -> {
                     if (e2 != null) fail(e2, answer);
                     else if (answer != null) answer.accept(v2, null);
                 });
-                l.flushSoon();
             } else {
                 fail(e, answer);
             }
         });
-        l.flushSoon();
     }
 
     private void fail(Throwable e, BiConsumer<Object, Throwable> answer) {
@@ -235,10 +252,20 @@ final class FleetLinks implements AutoCloseable {
         volatile StatefulRedisConnection<byte[], byte[]> conn;
         private boolean flushPending; // on the loop only
         private final Runnable flush = this::flush;
+        private final LoopDeadlines deadlines;
 
-        Link(EventLoop loop, RedisClient client) {
+        Link(EventLoop loop, RedisClient client, long timeoutNanos) {
             this.loop = loop;
             this.client = client;
+            this.deadlines = loop == null ? null : new LoopDeadlines(loop, timeoutNanos);
+        }
+
+        /** A command just written: flushed now or at the end of the turn, and timed by the loop. */
+        void sent(java.util.concurrent.CompletableFuture<?> command, boolean now) {
+            if (loop == null) return; // Lettuce's own thread: flushed as written, timed by Lettuce
+            deadlines.add(command);
+            if (now) flush();
+            else flushSoon();
         }
 
         /**
@@ -246,8 +273,7 @@ final class FleetLinks implements AutoCloseable {
          * during it (one write, one syscall, however many requests the turn read).
          */
         void flushSoon() {
-            if (loop == null) return; // Lettuce's own thread: every command is flushed as it is written
-            if (!flushPending) { // only ever on its loop (run hands other threads' scripts over)
+            if (!flushPending) {
                 flushPending = true;
                 loop.execute(flush);
             }

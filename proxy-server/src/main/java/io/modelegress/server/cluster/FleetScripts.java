@@ -116,4 +116,7 @@ final class FleetScripts {
             "redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])",
             "redis.call('PUBLISH', ARGV[2], ARGV[3])",
             "return 1");
+
+    /** Every script, loaded into Redis as a connection opens. */
+    static final java.util.List<String> ALL = java.util.List.of(RESERVE, FINISH, PAUSE, HEARTBEAT, EJECT);
 }

@@ -118,8 +118,15 @@ final class RedisBudget implements FleetBudget {
 
     @Override
     public void pause(long nanos) {
+        long until = System.nanoTime() + nanos;
+        // Written at once; one that fails is sent again when Redis answers again, for what is left of it.
         fleet.run(FleetScripts.PAUSE, ScriptOutputType.INTEGER, pauseKeys,
-                new byte[][] {ascii(TimeUnit.NANOSECONDS.toMicros(nanos)), pauseChannel, pauseHead}, null);
+                new byte[][] {ascii(TimeUnit.NANOSECONDS.toMicros(nanos)), pauseChannel, pauseHead}, (v, e) -> {
+                    if (e != null) fleet.whenBackUp(() -> {
+                        long left = until - System.nanoTime();
+                        if (left > TimeUnit.MILLISECONDS.toNanos(10)) pause(left);
+                    });
+                }, true);
     }
 
     @Override

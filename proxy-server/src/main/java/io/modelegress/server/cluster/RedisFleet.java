@@ -109,11 +109,29 @@ public final class RedisFleet implements AutoCloseable {
 
     /** Runs a script on the calling loop's connection; {@code answer} (null: none) hears the reply or the failure. */
     void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer) {
+        run(script, type, keys, args, answer, false);
+    }
+
+    /** As {@link #run}; {@code now}: written at once rather than with the rest of the loop's turn (pauses, ejections). */
+    void run(String script, ScriptOutputType type, byte[][] keys, byte[][] args, BiConsumer<Object, Throwable> answer,
+             boolean now) {
         if (!up.get()) {
             if (answer != null) answer.accept(null, new IllegalStateException("redis is down"));
             return;
         }
-        links.run(script, type, keys, args, answer);
+        links.run(script, type, keys, args, answer, now);
+    }
+
+    /** Runs {@code task} once Redis answers again (the next heartbeat that succeeds): news the fleet must not miss. */
+    void whenBackUp(Runnable task) {
+        afterRecovery.add(task);
+        if (up.get()) drainRecovery(); // it came back meanwhile
+    }
+
+    private final java.util.Queue<Runnable> afterRecovery = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private void drainRecovery() {
+        for (Runnable r; (r = afterRecovery.poll()) != null; ) r.run();
     }
 
     long newLease(String leaseKey) {
@@ -142,7 +160,7 @@ public final class RedisFleet implements AutoCloseable {
     /** Publishes that this replica ejected {@code upstream} for {@code millis}: every replica skips it meanwhile. */
     public void publishEjection(String upstream, long millis) {
         run(FleetScripts.EJECT, ScriptOutputType.INTEGER, new byte[][] {FleetLinks.bytes(key(upstream, "ejected"))},
-                args(Long.toString(Math.max(1, millis)), channel, "eject " + replicaId + " " + upstream + " " + millis), null);
+                args(Long.toString(Math.max(1, millis)), channel, "eject " + replicaId + " " + upstream + " " + millis), null, true);
     }
 
     String channel() { return channel; }
@@ -237,6 +255,7 @@ public final class RedisFleet implements AutoCloseable {
             LOG.info("cluster: redis {} answers: limits with scope shared are the fleet's again ({} replicas)",
                     where(), replicas);
         }
+        if (!afterRecovery.isEmpty()) drainRecovery();
     }
 
     private void markDown(Throwable e) {

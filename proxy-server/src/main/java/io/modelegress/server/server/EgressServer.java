@@ -72,7 +72,7 @@ public final class EgressServer implements AutoCloseable {
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
         // On the server's own loops only when asked: with them a 429's fleet-wide pause can arrive late (FleetLimitsTest).
-        this.fleet = !config.cluster().enabled() ? null : Boolean.getBoolean("modelegress.fleetOnServerLoops")
+        this.fleet = !config.cluster().enabled() ? null : Boolean.parseBoolean(System.getProperty("modelegress.fleetOnServerLoops", "true"))
                 ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel())
                 : new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next());
         try {
