@@ -2,6 +2,7 @@ package io.modelegress.server.cluster;
 
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Ticker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -10,12 +11,13 @@ import java.util.concurrent.TimeUnit;
  * own timer runs on another thread and would count the time this loop spent on other work (a slow handler, a cold
  * class load) while Redis's answer sat unread in the socket: the command would time out, Redis be marked down and a
  * 429 pause be lost, though Redis answered at once. Here a sweep runs on the loop: when it runs late (the loop was
- * busy), it looks again after the loop's next turn (which reads the sockets first); past four timeouts it fails the
- * command anyway.
+ * busy), it looks again after the loop's next turn (which reads the sockets first); a loop late on three sweeps in a
+ * row fails the command all the same.
  * Commands are answered in order on a connection, so the oldest one is the only one to look at. Loop thread only.
  */
 final class LoopDeadlines implements Runnable {
     private final EventLoop loop;
+    private final Ticker ticker; // the loop's own clock, the one its timers run on
     private final long timeoutNanos;
     private final long lateNanos;
     private CompletableFuture<?>[] commands = new CompletableFuture<?>[16];
@@ -23,10 +25,14 @@ final class LoopDeadlines implements Runnable {
     private int head;
     private int size;
     private boolean scheduled;
+    /** Sweeps in a row that ran late: a loop late on every one of them fails its commands all the same. */
+    private int lateLooks;
+    private static final int MAX_LATE_LOOKS = 3;
     private long sweepAt;
 
     LoopDeadlines(EventLoop loop, long timeoutNanos) {
         this.loop = loop;
+        this.ticker = loop.ticker();
         this.timeoutNanos = timeoutNanos;
         // A sweep this much past its time ran after a turn that kept the loop from its sockets.
         this.lateNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(5), timeoutNanos / 10);
@@ -34,7 +40,7 @@ final class LoopDeadlines implements Runnable {
 
     /** A command just written on this loop's connection. */
     void add(CompletableFuture<?> command) {
-        long now = System.nanoTime();
+        long now = ticker.nanoTime();
         if (size == commands.length) grow();
         int i = (head + size++) & (commands.length - 1);
         commands[i] = command;
@@ -51,15 +57,17 @@ final class LoopDeadlines implements Runnable {
     @Override
     public void run() {
         scheduled = false;
-        long now = System.nanoTime();
+        long now = ticker.nanoTime();
         dropAnswered();
         if (size == 0) return;
-        if (now - sweepAt > lateNanos && now - deadlines[head] < 3 * timeoutNanos) {
+        if (now - sweepAt > lateNanos && lateLooks < MAX_LATE_LOOKS) {
             // The loop was busy past this sweep's time, so what Redis answered meanwhile may not have been read yet:
             // look again after the loop's next turn, which reads its sockets before it runs its timers.
+            lateLooks++;
             sweepIn(Math.max(lateNanos, timeoutNanos / 4), now);
             return;
         }
+        lateLooks = 0;
         while (size > 0 && deadlines[head] - now <= 0) {
             CompletableFuture<?> c = pop();
             if (!c.isDone()) {

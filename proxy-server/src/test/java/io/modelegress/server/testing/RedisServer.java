@@ -74,6 +74,17 @@ public final class RedisServer implements AutoCloseable {
         if (!process.isAlive()) throw new IOException("redis-server exited: " + Files.readString(log));
     }
 
+    /** Stops the process (SIGSTOP): its connections stay open and nothing answers, as a Redis stuck on a slow command. */
+    public void freeze() throws IOException, InterruptedException { signal("-STOP"); }
+
+    /** Lets a {@link #freeze frozen} server go on (SIGCONT): it answers what it was sent meanwhile. */
+    public void thaw() throws IOException, InterruptedException { signal("-CONT"); }
+
+    private void signal(String which) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", which, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) throw new IOException("kill " + which + " failed");
+    }
+
     /** Kills the server (SIGKILL: an outage, not a shutdown); its data is gone. */
     public void stop() {
         if (process == null) return;
