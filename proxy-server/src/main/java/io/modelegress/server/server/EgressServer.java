@@ -71,7 +71,8 @@ public final class EgressServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "egress-accept");
         this.workers = transport.newGroup(Integer.getInteger("modelegress.threads", Runtime.getRuntime().availableProcessors()), "egress-io");
         metrics.gauge("egress.buffered.request.bytes", bodies::used);
-        // On the server's own loops only when asked: with them a 429's fleet-wide pause can arrive late (FleetLimitsTest).
+        // On the server's own loops (one script connection each) unless -Dmodelegress.fleetOnServerLoops=false asks
+        // for Lettuce's own thread, the way it ran before (docs/rate-shaping.md, "The check's cost").
         this.fleet = !config.cluster().enabled() ? null : Boolean.parseBoolean(System.getProperty("modelegress.fleetOnServerLoops", "true"))
                 ? new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers, transport.socketChannel())
                 : new io.modelegress.server.cluster.RedisFleet(config.cluster(), metrics, workers.next());
