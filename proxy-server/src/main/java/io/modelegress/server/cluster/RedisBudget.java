@@ -122,11 +122,18 @@ final class RedisBudget implements FleetBudget {
         // Written at once; one that fails is sent again when Redis answers again, for what is left of it.
         fleet.run(FleetScripts.PAUSE, ScriptOutputType.INTEGER, pauseKeys,
                 new byte[][] {ascii(TimeUnit.NANOSECONDS.toMicros(nanos)), pauseChannel, pauseHead}, (v, e) -> {
-                    if (e != null) fleet.whenBackUp(() -> {
-                        long left = until - System.nanoTime();
-                        if (left > TimeUnit.MILLISECONDS.toNanos(10)) pause(left);
-                    });
+                    // One resend at most per upstream, for the longest pause not written (a 429 storm while Redis
+                    // is down must not pile up tasks).
+                    if (e != null && unsentPauseUntil.getAndAccumulate(until, Math::max) == NONE) fleet.whenBackUp(this::resendPause);
                 }, true);
+    }
+
+    private static final long NONE = Long.MIN_VALUE;
+    private final java.util.concurrent.atomic.AtomicLong unsentPauseUntil = new java.util.concurrent.atomic.AtomicLong(NONE);
+
+    private void resendPause() {
+        long left = unsentPauseUntil.getAndSet(NONE) - System.nanoTime();
+        if (left > TimeUnit.MILLISECONDS.toNanos(10)) pause(left);
     }
 
     @Override
