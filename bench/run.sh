@@ -38,6 +38,10 @@ QUIET_PCT=${QUIET_PCT:-10}          # "quiet": other processes use under this % 
 NOISY_PCT=${NOISY_PCT:-20}          # a load cell disturbed more than this is measured again...
 NOISY_RETRIES=${NOISY_RETRIES:-2}   # ...up to this many times
 SIDECAR_JVM_FLAGS=${SIDECAR_JVM_FLAGS:-"-XX:+UseSerialGC -Xms64m -Xmx256m"}
+# The image's own flags (deploy/Dockerfile's JAVA_TOOL_OPTIONS, its archive path left out) under the pod's memory
+# limit (256Mi in deploy/k8s), which -XX:MaxRAM stands for outside a container: the start phase's last row.
+IMAGE_JVM_FLAGS=${IMAGE_JVM_FLAGS:-"$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"/\1/p' "$ROOT/deploy/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//') -XX:MaxRAM=256m"}
+IDLE_WAIT=${IDLE_WAIT:-5}           # seconds after ready at which idle RSS is read
 SIDECAR_JAR=${SIDECAR_JAR:-$ROOT/proxy-server/target/model-egress.jar}
 BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/bench.jar}
 OUT=${OUT:-$ROOT/bench/target/run-$(date +%Y%m%d-%H%M%S)}
@@ -506,13 +510,13 @@ phase_scale() {
   out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
 }
 
-start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS 5 s later
+start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS IDLE_WAIT s later
   local label=$1 extra=$2 i times=() rss=()
   for i in $(seq "$START_RUNS"); do
     wait_quiet
     start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-start-$i.log" "$extra"
     times+=("$START_MS")
-    sleep 5
+    sleep "$IDLE_WAIT"
     rss+=("$(rss_kib "$SIDECAR_PID")")
     log "start ($label) $i: ready in ${START_MS} ms, idle RSS $(mib "${rss[-1]}") MiB"
     stop_sidecar
@@ -527,7 +531,7 @@ phase_start() {
   out ""
   out "### Start and idle footprint ($START_RUNS launches each)"
   out ""
-  out "| JVM | launch to /readyz 200, median (all) | idle RSS 5 s after ready, median (all) |"
+  out "| JVM | launch to /readyz 200, median (all) | idle RSS ${IDLE_WAIT} s after ready, median (all) |"
   out "|---|---|---|"
   start_runs "\`$SIDECAR_JVM_FLAGS\`" ""
   if [[ $CDS == 1 ]]; then
@@ -541,6 +545,10 @@ phase_start() {
     if [[ -s $jsa ]]; then
       start_runs "same + \`-XX:SharedArchiveFile=model-egress.jsa\` (AppCDS)" "-XX:SharedArchiveFile=$jsa"
       start_runs "same + AppCDS + \`-XX:TieredStopAtLevel=1\`" "-XX:SharedArchiveFile=$jsa -XX:TieredStopAtLevel=1"
+      local saved=$SIDECAR_JVM_FLAGS
+      SIDECAR_JVM_FLAGS=$IMAGE_JVM_FLAGS
+      start_runs "the image's: \`$IMAGE_JVM_FLAGS\` + AppCDS" "-XX:SharedArchiveFile=$jsa"
+      SIDECAR_JVM_FLAGS=$saved
     else
       log "no AppCDS archive was written; skipping the AppCDS rows"
     fi
