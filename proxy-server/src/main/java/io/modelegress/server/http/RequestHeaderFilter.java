@@ -1,7 +1,7 @@
 package io.modelegress.server.http;
 
 import io.modelegress.core.route.AgentHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -24,13 +24,18 @@ public final class RequestHeaderFilter {
     private static final AsciiString[] CREDENTIALS = names(AgentHeaders.CREDENTIALS.toArray(String[]::new));
     private static final AsciiString[] ALWAYS = names(AgentHeaders.ALWAYS.toArray(String[]::new));
     private static final String PROXY_PREFIX = "proxy-";
+    /**
+     * Names are not checked again: the agent's were by the decoder, ours are constants or checked at config load
+     * (an upstream's auth header). Values still are, so a secret with a line break cannot split a header.
+     */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withNameValidation(false);
 
     private RequestHeaderFilter() {}
 
-    /** The headers to send upstream (a new, mutable, validating set: what we add to it is checked as before). */
+    /** The headers to send upstream (a new, mutable set whose values are checked: see {@link #HEADERS}). */
     public static HttpHeaders forUpstream(HttpHeaders in, List<String> routeStrips, boolean dropCredentials) {
         List<String> named = connectionTokens(in);
-        HttpHeaders out = new DefaultHttpHeaders();
+        HttpHeaders out = HEADERS.newHeaders();
         var it = in.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> e = it.next();

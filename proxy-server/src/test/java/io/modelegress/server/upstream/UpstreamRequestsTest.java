@@ -103,6 +103,15 @@ class UpstreamRequestsTest {
         assertTrue(perBuild <= 1_300, "UpstreamRequests.build allocated " + perBuild + " bytes per request");
     }
 
+    /** Names copied from the agent are not checked again (the decoder did), but every value set upstream still is. */
+    @Test
+    void aValueThatWouldSplitAHeaderIsStillRefused() {
+        HttpHeaders h = io.modelegress.server.http.RequestHeaderFilter.forUpstream(
+                new io.netty.handler.codec.http.DefaultHttpHeaders().add("accept", "*/*"), List.of(), true);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> h.set("authorization", "Bearer sk\r\nx-injected: 1"));
+    }
+
     /** What build did before issue 20: copy every header, then remove each name that must not go upstream. */
     private static HttpHeaders reference(HttpHeaders agent, RouteSettings route, UpstreamSettings u) {
         HttpHeaders h = agent.copy();
