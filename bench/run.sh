@@ -5,8 +5,8 @@
 #   PHASES="start load" bench/run.sh   # some of: start load sse profile scale rate redis
 #
 # Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
-# sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the
-# 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops),
+# sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the load,
+# PROFILE_CONCURRENCIES connections, zero-cost upstream; top methods, allocations, bytes allocated per request), scale (N slow streams held open: RSS, drops),
 # rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them), redis (issue 17: what the
 # fleet-shared limit check costs per request on a loopback redis-server: scope local vs shared, same load; not in the
 # default set: PHASES="redis" bench/run.sh).
@@ -31,6 +31,8 @@ HOLD_SECONDS=${HOLD_SECONDS:-30}    # each held stream: one chunk a second for t
 RATE_SECONDS=${RATE_SECONDS:-30}
 RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
+PROFILE_CONCURRENCIES=${PROFILE_CONCURRENCIES:-"64"}   # one JFR recording per connection count
+PROFILE_WARMUP=${PROFILE_WARMUP:-25}                    # seconds at 64 connections before the first recording (JIT)
 START_RUNS=${START_RUNS:-3}
 CDS=${CDS:-1}                       # also time start-up with an AppCDS archive (and with C1 only)
 QUIET_WAIT=${QUIET_WAIT:-90}        # before each measurement, wait up to this long for other processes to go quiet
@@ -38,6 +40,10 @@ QUIET_PCT=${QUIET_PCT:-10}          # "quiet": other processes use under this % 
 NOISY_PCT=${NOISY_PCT:-20}          # a load cell disturbed more than this is measured again...
 NOISY_RETRIES=${NOISY_RETRIES:-2}   # ...up to this many times
 SIDECAR_JVM_FLAGS=${SIDECAR_JVM_FLAGS:-"-XX:+UseSerialGC -Xms64m -Xmx256m"}
+# The image's own flags (deploy/Dockerfile's JAVA_TOOL_OPTIONS, its archive path left out) under the pod's memory
+# limit (256Mi in deploy/k8s), which -XX:MaxRAM stands for outside a container: the start phase's last row.
+IMAGE_JVM_FLAGS=${IMAGE_JVM_FLAGS:-"$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"/\1/p' "$ROOT/deploy/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//') -XX:MaxRAM=256m"}
+IDLE_WAIT=${IDLE_WAIT:-5}           # seconds after ready at which idle RSS is read
 SIDECAR_JAR=${SIDECAR_JAR:-$ROOT/proxy-server/target/model-egress.jar}
 BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/bench.jar}
 OUT=${OUT:-$ROOT/bench/target/run-$(date +%Y%m%d-%H%M%S)}
@@ -506,13 +512,13 @@ phase_scale() {
   out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
 }
 
-start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS 5 s later
+start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS IDLE_WAIT s later
   local label=$1 extra=$2 i times=() rss=()
   for i in $(seq "$START_RUNS"); do
     wait_quiet
     start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-start-$i.log" "$extra"
     times+=("$START_MS")
-    sleep 5
+    sleep "$IDLE_WAIT"
     rss+=("$(rss_kib "$SIDECAR_PID")")
     log "start ($label) $i: ready in ${START_MS} ms, idle RSS $(mib "${rss[-1]}") MiB"
     stop_sidecar
@@ -527,7 +533,7 @@ phase_start() {
   out ""
   out "### Start and idle footprint ($START_RUNS launches each)"
   out ""
-  out "| JVM | launch to /readyz 200, median (all) | idle RSS 5 s after ready, median (all) |"
+  out "| JVM | launch to /readyz 200, median (all) | idle RSS ${IDLE_WAIT} s after ready, median (all) |"
   out "|---|---|---|"
   start_runs "\`$SIDECAR_JVM_FLAGS\`" ""
   if [[ $CDS == 1 ]]; then
@@ -541,6 +547,10 @@ phase_start() {
     if [[ -s $jsa ]]; then
       start_runs "same + \`-XX:SharedArchiveFile=model-egress.jsa\` (AppCDS)" "-XX:SharedArchiveFile=$jsa"
       start_runs "same + AppCDS + \`-XX:TieredStopAtLevel=1\`" "-XX:SharedArchiveFile=$jsa -XX:TieredStopAtLevel=1"
+      local saved=$SIDECAR_JVM_FLAGS
+      SIDECAR_JVM_FLAGS=$IMAGE_JVM_FLAGS
+      start_runs "the image's: \`$IMAGE_JVM_FLAGS\` + AppCDS" "-XX:SharedArchiveFile=$jsa"
+      SIDECAR_JVM_FLAGS=$saved
     else
       log "no AppCDS archive was written; skipping the AppCDS rows"
     fi
@@ -619,19 +629,29 @@ phase_redis() {
 }
 
 phase_profile() {
+  # Against the load table's upstream (the zero-cost one by default), so the profile is the proxy's own cost.
+  UPSTREAM_KIND=$LOAD_UPSTREAM
   [[ -n "$SIDECAR_PID" ]] || start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-profile.log"
-  run_wrk sidecar "$(url_of sidecar)" 64 10 >/dev/null
-  log "JFR: ${PROFILE_SECONDS}s at 64 connections"
-  wait_quiet
-  jcmd "$SIDECAR_PID" JFR.start name=bench settings=profile filename="$OUT/sidecar.jfr" >/dev/null
-  local line; line=$(run_wrk sidecar "$(url_of sidecar)" 64 "$PROFILE_SECONDS")
-  jcmd "$SIDECAR_PID" JFR.stop name=bench >/dev/null
-  log "under JFR: $line"
-  java -cp "$BENCH_JAR" io.modelegress.bench.JfrTop "$OUT/sidecar.jfr" --top 30 --thread-prefix egress-io >"$OUT/profile.txt"
-  out ""
-  out "### Profile: JFR (settings=profile) of the sidecar, ${PROFILE_SECONDS} s at 64 connections: $(printf '%.0f' "$(field "$line" rps)") req/s while recording"
-  out ""
-  out "Full report: \`$OUT/profile.txt\` (recording: \`sidecar.jfr\`)."
+  run_wrk sidecar "$(url_of sidecar)" 64 "$PROFILE_WARMUP" >/dev/null
+  local c
+  for c in $PROFILE_CONCURRENCIES; do
+    log "JFR: ${PROFILE_SECONDS}s at $c connections"
+    wait_quiet
+    jcmd "$SIDECAR_PID" JFR.start name=bench settings=profile filename="$OUT/sidecar-c$c.jfr" >/dev/null
+    local line; line=$(run_wrk sidecar "$(url_of sidecar)" "$c" "$PROFILE_SECONDS")
+    jcmd "$SIDECAR_PID" JFR.stop name=bench >/dev/null
+    log "under JFR: $line"
+    # --requests: bytes allocated per request from the threads' own counters (noise on the machine does not move it).
+    java -cp "$BENCH_JAR" io.modelegress.bench.JfrTop "$OUT/sidecar-c$c.jfr" --top 30 --thread-prefix egress-io \
+        --requests "$(field "$line" requests)" >"$OUT/profile-c$c.txt"
+    out ""
+    out "### Profile: JFR (settings=profile) of the sidecar, ${PROFILE_SECONDS} s at $c connections: $(printf '%.0f' "$(field "$line" rps)") req/s while recording"
+    out ""
+    out "$(grep '^ALLOC' "$OUT/profile-c$c.txt" || true)"
+    out ""
+    out "Full report: \`$OUT/profile-c$c.txt\` (recording: \`sidecar-c$c.jfr\`)."
+  done
+  UPSTREAM_KIND=mock
 }
 
 machine() {

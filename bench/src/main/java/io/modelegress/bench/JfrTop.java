@@ -18,7 +18,11 @@ import jdk.jfr.consumer.RecordingFile;
  * The top of a JFR recording, for JDK 17 (whose {@code jfr} tool has no {@code view}): hot methods by self and by
  * total samples, allocation by class and by allocating method, and GC pauses.
  *
- * <pre>java -cp bench.jar io.modelegress.bench.JfrTop recording.jfr [--top 25] [--thread-prefix egress-io]</pre>
+ * <pre>java -cp bench.jar io.modelegress.bench.JfrTop recording.jfr [--top 25] [--thread-prefix egress-io] [--requests N]</pre>
+ *
+ * <p>With {@code --requests} (the requests served while recording, from wrk) it also prints the bytes allocated per
+ * request, from {@code jdk.ThreadAllocationStatistics} (exact per-thread counters at the chunk's start and end, not
+ * samples): a figure that another process's load on the machine does not change.
  */
 public final class JfrTop {
     private JfrTop() {}
@@ -29,9 +33,11 @@ public final class JfrTop {
             System.exit(2);
         }
         Path file = Path.of(argv[0]);
-        CliArgs a = new CliArgs(java.util.Arrays.copyOfRange(argv, 1, argv.length), "top", "thread-prefix");
+        CliArgs a = new CliArgs(java.util.Arrays.copyOfRange(argv, 1, argv.length), "top", "thread-prefix", "requests");
         int top = a.integer("top", 25);
         String threadPrefix = a.string("thread-prefix", "");
+        long requests = a.integer("requests", 0);
+        Map<String, long[]> allocatedByThread = new HashMap<>(); // thread -> {first, last} cumulative bytes
 
         Map<String, Long> self = new HashMap<>();
         Map<String, Long> total = new HashMap<>();
@@ -76,6 +82,12 @@ public final class JfrTop {
                     allocBySite.merge(cls + " <- " + site, w, Long::sum);
                     allocByProject.merge(firstProjectFrame(frames), w, Long::sum);
                 }
+                case "jdk.ThreadAllocationStatistics" -> {
+                    if (e.getThread("thread") == null) continue;
+                    String t = e.getThread("thread").getJavaName() + "#" + e.getThread("thread").getJavaThreadId();
+                    long v = e.getLong("allocated");
+                    allocatedByThread.computeIfAbsent(t, k -> new long[] {v, v})[1] = v;
+                }
                 case "jdk.GarbageCollection" -> {
                     gcCount++;
                     Duration d = e.getDuration("sumOfPauses");
@@ -99,6 +111,17 @@ public final class JfrTop {
         print(allocBySite, allocBytes, top, "bytes");
         System.out.printf(Locale.ROOT, "%n== Allocation by the first io.modelegress frame on the stack (Netty's own when none) ==%n");
         print(allocByProject, allocBytes, 20, "bytes");
+        if (requests > 0) {
+            long all = 0, io = 0;
+            for (Map.Entry<String, long[]> en : allocatedByThread.entrySet()) {
+                long d = en.getValue()[1] - en.getValue()[0];
+                all += d;
+                if (en.getKey().startsWith(threadPrefix)) io += d;
+            }
+            System.out.printf(Locale.ROOT, "%n== Allocated per request (jdk.ThreadAllocationStatistics, %d requests) ==%n", requests);
+            System.out.printf(Locale.ROOT, "ALLOC bytes_per_request_all_threads=%d bytes_per_request_%s=%d%n",
+                    all / requests, threadPrefix.isEmpty() ? "threads" : threadPrefix, io / requests);
+        }
         System.out.printf(Locale.ROOT, "%n== GC: %d collections %s, total pause %.1f ms, longest %.2f ms ==%n", gcCount, gcByName,
                 gcTotal.toNanos() / 1e6, gcLongest.toNanos() / 1e6);
     }

@@ -17,7 +17,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** {@link Router#route} over ten routes of a realistic config, loaded through the real loader. */
+/**
+ * {@link Router#route} over ten routes of a realistic config, loaded through the real loader; and
+ * {@link Router#upstreamPath} of the matched route with no base path (issue 20: no copy of the target then).
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,12 +52,19 @@ public class RouterBenchmark {
     public String path;
 
     private Router router;
+    private RouteSettings matched;
     private final Supplier<String> model = () -> "gpt-4o-mini";
 
     @Setup
     public void setUp() throws Exception {
         router = new Router(ConfigLoader.parse(CONFIG, "RouterBenchmark", name -> null).routes());
-        if (router.route(path, model) == null) throw new IllegalStateException("no route for " + path);
+        matched = router.route(path, model);
+        if (matched == null) throw new IllegalStateException("no route for " + path);
+    }
+
+    @Benchmark
+    public String upstreamPath() {
+        return Router.upstreamPath(matched, "", path);
     }
 
     @Benchmark

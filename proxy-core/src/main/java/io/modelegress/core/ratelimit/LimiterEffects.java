@@ -9,16 +9,32 @@ final class LimiterEffects {
     /** A ticket taken out of the queue and the outcome it must hear. */
     record Completion(Ticket ticket, Admission admission) { }
 
-    final List<Completion> completions = new ArrayList<>(0);
+    // Made on first use: most updates (an ordinary request's start and end) carry out nothing (issue 20).
+    private List<Completion> completions;
     /** Tickets whose fleet reservation goes out ({@link SharedScope#send}). */
-    final List<Ticket> reservations = new ArrayList<>(0);
+    private List<Ticket> reservations;
     /** Fleet reservations to give back: {lease id, tokens back}. */
-    final List<long[]> finishes = new ArrayList<>(0);
+    private List<long[]> finishes;
+
+    void complete(Ticket ticket, Admission admission) {
+        if (completions == null) completions = new ArrayList<>(2);
+        completions.add(new Completion(ticket, admission));
+    }
+
+    void reserve(Ticket ticket) {
+        if (reservations == null) reservations = new ArrayList<>(2);
+        reservations.add(ticket);
+    }
+
+    void finish(long leaseId, long tokensBack) {
+        if (finishes == null) finishes = new ArrayList<>(2);
+        finishes.add(new long[] {leaseId, tokensBack});
+    }
 
     /** After unlocking: every ticket taken out of the queue hears its outcome, then the fleet calls go out. */
     void carryOut(SharedScope fleet, Consumer<Ticket> reserve) {
-        for (Completion c : completions) c.ticket().complete(c.admission());
-        for (long[] f : finishes) fleet.budget().finish(f[0], f[1]);
-        for (Ticket t : reservations) reserve.accept(t);
+        if (completions != null) for (int i = 0; i < completions.size(); i++) completions.get(i).ticket().complete(completions.get(i).admission());
+        if (finishes != null) for (int i = 0; i < finishes.size(); i++) fleet.budget().finish(finishes.get(i)[0], finishes.get(i)[1]);
+        if (reservations != null) for (int i = 0; i < reservations.size(); i++) reserve.accept(reservations.get(i));
     }
 }

@@ -39,7 +39,7 @@ final class SharedScope {
     void askLocked(Ticket t, LimiterEffects fx) {
         t.notBeforeNanos = PENDING;
         t.paceLocally = false;
-        fx.reservations.add(t);
+        fx.reserve(t);
     }
 
     /** Sends one reservation; {@code back} hears the answer ({@link FleetAnswer#UNAVAILABLE} on any failure). */
@@ -58,7 +58,7 @@ final class SharedScope {
             down = false;
             if (!waiting) {
                 // Cancelled or expired while the answer was on its way: give the reservation back.
-                fx.finishes.add(new long[] {start.leaseId(), t.estimate.total()});
+                fx.finish(start.leaseId(), t.estimate.total());
                 return null;
             }
             t.notBeforeNanos = now + start.delayNanos();

@@ -1,6 +1,5 @@
 package io.modelegress.core.ratelimit;
 
-import io.modelegress.core.ratelimit.LimiterEffects.Completion;
 import io.modelegress.core.time.Ticker;
 import java.time.Duration;
 import java.util.Objects;
@@ -95,6 +94,8 @@ public final class UpstreamLimiter {
         });
     }
 
+    private final java.util.function.Consumer<Ticket> reserveFn = this::reserve; // one per limiter, not per update
+
     /** Sends a fleet reservation decided under the lock; its answer comes back through {@link #onFleetAnswer}. */
     private void reserve(Ticket t) {
         long maxWait = limits.queueing() ? Math.max(0, t.expiresAtNanos - ticker.nanos()) : 0;
@@ -106,7 +107,7 @@ public final class UpstreamLimiter {
             long now = ticker.nanos();
             boolean waiting = queue.contains(t);
             Admission.Rejected refused = fleet.applyLocked(t, answer, waiting, now, pacer, fx);
-            if (refused != null && queue.remove(t)) fx.completions.add(new Completion(t, refused));
+            if (refused != null && queue.remove(t)) fx.complete(t, refused);
             return null;
         });
     }
@@ -198,7 +199,7 @@ public final class UpstreamLimiter {
             }
         } finally {
             // Whatever happened, a ticket taken out of the queue must hear its outcome.
-            fx.carryOut(fleet, this::reserve);
+            fx.carryOut(fleet, reserveFn);
             if (wake != NEVER) wakeups.schedule(wake, due -> update(() -> wakeups.wokeLocked(due)));
         }
     }
@@ -235,14 +236,14 @@ public final class UpstreamLimiter {
                     break;
                 }
                 queue.remove(t);
-                fx.completions.add(new Completion(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos, t))));
+                fx.complete(t, new Admission.Granted(startLocked(now, t.estimate, t.enqueuedAtNanos, t)));
             }
             Ticket expired = queue.nextToExpire();
             if (expired == null || expired.expiresAtNanos > now) return;
             queue.remove(expired);
             long waited = now - expired.enqueuedAtNanos;
-            fx.completions.add(new Completion(expired, QueueAdmission.expired(upstream, limits, waited,
-                    waitAtTailLocked(now, expired.estimate).nanos())));
+            fx.complete(expired, QueueAdmission.expired(upstream, limits, waited,
+                    waitAtTailLocked(now, expired.estimate).nanos()));
         }
     }
 

@@ -143,7 +143,7 @@ public final class Router {
         if (!(PathNormalizer.normalize(p) instanceof PathNormalizer.Normalized n) || !n.pathAndQuery().equals(p)) {
             throw new IllegalArgumentException("not a normalised path for route " + route.name() + ": " + pathOnly(p));
         }
-        return basePath + p;
+        return basePath.isEmpty() ? p : basePath + p; // "" + p would copy p: once per request (issue 20)
     }
 
     private static List<Pattern> compile(List<String> globs) {

@@ -2,6 +2,7 @@ package io.modelegress.core.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,5 +121,14 @@ class RouterTest {
     void upstreamPathRefusesATargetThatWasNotNormalised(String target) {
         RouteSettings azure = CONFIG.routes().stream().filter(r -> r.name().equals("azure")).findFirst().orElseThrow();
         assertThrows(IllegalArgumentException.class, () -> Router.upstreamPath(azure, "/base/deploy", target));
+    }
+
+    /** Most upstreams have no base path: the agent's target goes up as it is, not copied (once per request, issue 20). */
+    @org.junit.jupiter.api.Test
+    void upstreamPathWithoutABasePathIsTheTargetItself() {
+        Router router = new Router(CONFIG.routes());
+        Router.Routed ok = assertInstanceOf(Router.Routed.class, router.resolve("/v1/chat/completions", () -> null));
+        String target = ok.uri();
+        assertSame(target, Router.upstreamPath(ok.route(), "", target));
     }
 }

@@ -18,6 +18,8 @@ import java.util.function.BooleanSupplier;
  */
 final class ExchangeTimers {
     private static final long NONE = Long.MAX_VALUE;
+    /** The latest an exchange's first wake-up comes (see {@link #arm}). */
+    static final long FIRST_WAKE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final EventExecutor loop;
     private final BooleanSupplier finished;
@@ -30,6 +32,8 @@ final class ExchangeTimers {
     private Runnable onPhase;
     private ScheduledFuture<?> wake;
     private long wakeAt = NONE;
+    /** A wake-up has run: from now on one is scheduled at the exact earliest limit. */
+    private boolean firstWakeDone;
     private ScheduledFuture<?> retry;
     private ScheduledFuture<?> hedge;
 
@@ -109,18 +113,27 @@ final class ExchangeTimers {
         }
     }
 
-    /** Makes sure a wake-up is scheduled no later than the earliest limit. */
+    /**
+     * Makes sure a wake-up is scheduled no later than the earliest limit. The exchange's first one comes within
+     * {@link #FIRST_WAKE_NANOS} even when its limit is further: the limits armed right after the deadline (response
+     * headers, then the body's idle limit, each tens of seconds) then fall after it and cost no queue operation of
+     * their own; an ordinary exchange is over before it fires and schedules one task, not three (issue 20). A wake-up
+     * with nothing due re-arms at the exact earliest limit; a limit shorter than that horizon is scheduled as itself.
+     */
     private void arm() {
         if (finished.getAsBoolean()) return;
         long next = Math.min(deadlineAt, Math.min(sdkAt, phaseAt));
         if (next == NONE || wake != null && wakeAt <= next) return;
         if (wake != null) wake.cancel(false);
-        wakeAt = next;
-        wake = loop.schedule(wakeUp, Math.max(0, next - loop.ticker().nanoTime()), TimeUnit.NANOSECONDS);
+        long now = loop.ticker().nanoTime();
+        long at = firstWakeDone ? next : Math.min(next, now + FIRST_WAKE_NANOS);
+        wakeAt = at;
+        wake = loop.schedule(wakeUp, Math.max(0, at - now), TimeUnit.NANOSECONDS);
     }
 
     /** Runs the earliest limit that is due (on a tie: deadline, then SDK, then phase), then re-arms for the rest. */
     private void wakeUp() {
+        firstWakeDone = true;
         wake = null;
         wakeAt = NONE;
         if (finished.getAsBoolean()) return;

@@ -23,7 +23,7 @@ final class RequestTokens implements Function<UpstreamState, TokenCount> {
 
     @Override
     public TokenCount apply(UpstreamState s) {
-        if (!s.countsTokens || streamed) return TokenCount.of(0, 0);
+        if (!s.countsTokens || streamed) return TokenCount.ZERO;
         if (tokens == null) tokens = new TokenEstimator().estimate(new ByteBufInputStream(request.content().duplicate()));
         return tokens;
     }

@@ -2,16 +2,16 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.RouteTarget;
 import io.modelegress.core.config.UpstreamSettings;
-import io.modelegress.core.route.AgentHeaders;
 import io.modelegress.core.route.RequestBodies;
 import io.modelegress.core.route.Router;
 import io.modelegress.server.http.ErrorResponses;
-import io.modelegress.server.http.HopByHop;
+import io.modelegress.server.http.RequestHeaderFilter;
 import io.modelegress.server.http.RequestContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -19,7 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Builds the request an upstream receives from the agent's: path mapped, hop-by-hop and the agent's credentials gone
- * ({@link AgentHeaders}, the route's {@code strip_request_headers}), our credential injected.
+ * ({@link RequestHeaderFilter}: the agent's headers copied in one pass), our credential injected.
  */
 final class UpstreamRequests {
     private UpstreamRequests() {}
@@ -36,21 +36,15 @@ final class UpstreamRequests {
                 body = Unpooled.wrappedBuffer(rewritten);
             }
         }
-        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, in.method(), uri, body,
-                in.headers().copy(), in.trailingHeaders().copy());
-        HttpHeaders h = out.headers();
-        HopByHop.strip(h);
-        // Stripped before anything of ours is set, so a route listing host or x-request-id cannot remove ours.
-        for (String name : AgentHeaders.ALWAYS) h.remove(name);
-        for (String name : rc.route.stripRequestHeaders()) h.remove(name);
-        h.remove(HttpHeaderNames.HOST).remove(HttpHeaderNames.EXPECT);
-        HopByHop.removePrefixed(h, ErrorResponses.X_EGRESS_PREFIX); // the agent's instructions to us (x-egress-timeout)
+        // Filtered before anything of ours is set, so a route listing host or x-request-id cannot remove ours; the
+        // agent's x-egress-* instructions to us and (when we inject ours) its credentials go too. Trailers of a held
+        // body are almost always none: no copy then.
+        HttpHeaders h = RequestHeaderFilter.forUpstream(in.headers(), rc.route.stripRequestHeaders(), u.auth() != null);
+        HttpHeaders trailers = in.trailingHeaders().isEmpty() ? EmptyHttpHeaders.INSTANCE : in.trailingHeaders().copy();
+        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, in.method(), uri, body, h, trailers);
         h.set(HttpHeaderNames.HOST, u.authority());
         StreamingRequests.preferIdentity(h, body);
-        if (u.auth() != null) {
-            for (String name : AgentHeaders.CREDENTIALS) h.remove(name);
-            h.set(u.auth().header(), u.auth().value().current().value());
-        }
+        if (u.auth() != null) h.set(u.auth().header(), u.auth().value().current().value());
         if (t.absoluteForm() && t.proxy().username() != null) {
             h.set(HttpHeaderNames.PROXY_AUTHORIZATION, t.proxy().basicAuth());
         }

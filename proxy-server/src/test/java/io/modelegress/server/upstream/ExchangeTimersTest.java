@@ -110,4 +110,58 @@ class ExchangeTimersTest {
         advance(2000);
         assertEquals(List.of("sdk", "phase"), fired);
     }
+
+    /**
+     * An ordinary exchange (issue 20): the deadline, then the response-headers limit, then the body's idle limit, and
+     * the answer in well under a second: one task on the event loop's timer queue, where each earlier limit used to
+     * cancel and schedule another (three per request).
+     */
+    @Test
+    void anOrdinaryExchangeSchedulesOneWakeUp() {
+        int[] scheduled = {0};
+        ExchangeTimers t = new ExchangeTimers(counting(channel.eventLoop(), scheduled), () -> finished);
+        t.deadline(TimeUnit.SECONDS.toNanos(600), () -> fired.add("deadline"));
+        advance(1);
+        t.phase(limit(120_000), () -> fired.add("headers"));
+        advance(1);
+        t.phase(limit(60_000), () -> fired.add("idle"));
+        advance(1);
+        t.cancelAll();
+        assertEquals(1, scheduled[0], "timer tasks scheduled for one ordinary exchange");
+        assertEquals(List.of(), fired);
+    }
+
+    /** The early first wake-up changes no limit: the long ones still fire at their time, a short one at its own. */
+    @Test
+    void limitsFireAtTheirTimeAfterTheEarlyFirstWakeUp() {
+        timers.deadline(TimeUnit.SECONDS.toNanos(10), () -> fired.add("deadline"));
+        timers.phase(limit(3_000), () -> fired.add("headers"));
+        advance(1_000); // the first wake-up: nothing due
+        assertEquals(List.of(), fired);
+        advance(1_999);
+        assertEquals(List.of(), fired);
+        advance(1);
+        assertEquals(List.of("headers"), fired);
+        timers.phase(limit(200), () -> fired.add("short"));
+        advance(200);
+        assertEquals(List.of("headers", "short"), fired);
+        advance(6_799);
+        assertEquals(List.of("headers", "short"), fired);
+        advance(1);
+        assertEquals(List.of("headers", "short", "deadline"), fired);
+    }
+
+    /** The loop, counting what is put on its timer queue. */
+    private static io.netty.util.concurrent.EventExecutor counting(io.netty.util.concurrent.EventExecutor loop, int[] scheduled) {
+        return (io.netty.util.concurrent.EventExecutor) java.lang.reflect.Proxy.newProxyInstance(
+                ExchangeTimersTest.class.getClassLoader(), new Class<?>[] {io.netty.util.concurrent.EventExecutor.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("schedule")) scheduled[0]++;
+                    try {
+                        return method.invoke(loop, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
 }
