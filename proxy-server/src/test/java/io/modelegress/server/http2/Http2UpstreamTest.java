@@ -10,6 +10,7 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import io.modelegress.server.testing.AccessLogCapture;
 import io.modelegress.server.testing.H2Upstream;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.Sdk;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -207,6 +209,27 @@ class Http2UpstreamTest {
             for (int i = 0; i < 3; i++) assertEquals(200, Http.post(s.url() + "/v1/chat/completions", "{}").statusCode());
             for (int i = 0; i < 3; i++) assertEquals("h1", up.take().protocol());
             assertEquals(1, up.connections(), "keep-alive as before");
+        }
+    }
+
+    @Test
+    void accessLogAndMetricsTellStreamsFromConnections() throws Exception {
+        try (H2Upstream up = new H2Upstream(dir, true, 0); AccessLogCapture log = new AccessLogCapture(); Sidecar s = sidecar(up)) {
+            CompletableFuture<H2Upstream.Request> held = new CompletableFuture<>();
+            up.script(held::complete);
+            CompletableFuture<HttpResponse<String>> call = ownConnection(s, "{}");
+            H2Upstream.Request r = held.get(10, TimeUnit.SECONDS);
+            String during = Http.get(s.adminUrl() + "/metrics").body();
+            assertTrue(during.contains("egress_upstream_streams{upstream=\"up\"} 1.0"), during);
+            assertTrue(during.contains("egress_upstream_connections{state=\"active\",upstream=\"up\"} 1.0"), during);
+            r.channel.eventLoop().execute(() -> r.json(200, CHAT));
+            assertEquals(200, call.get(10, TimeUnit.SECONDS).statusCode());
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> log.lines().stream().anyMatch(l -> l.contains("\"upstream_protocol\":\"h2\"")));
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+                String after = Http.get(s.adminUrl() + "/metrics").body();
+                return after.contains("egress_upstream_streams{upstream=\"up\"} 0.0")
+                        && after.contains("egress_upstream_connections{state=\"idle\",upstream=\"up\"} 1.0");
+            });
         }
     }
 }
