@@ -82,10 +82,17 @@ public final class H2Upstream implements AutoCloseable {
 
     /** {@code offerH2} false: ALPN offers only http/1.1; {@code maxConcurrentStreams} 0: no limit announced. */
     public H2Upstream(Path dir, boolean offerH2, int maxConcurrentStreams) throws Exception {
+        this(dir, offerH2, maxConcurrentStreams, new String[0]);
+    }
+
+    /** Its certificate also names {@code dnsNames} (a name a proxy resolves to 127.0.0.1). */
+    public H2Upstream(Path dir, boolean offerH2, int maxConcurrentStreams, String... dnsNames) throws Exception {
         X509Bundle ca = new CertificateBuilder().subject("CN=model-egress h2 test CA").setIsCertificateAuthority(true)
                 .algorithm(CertificateBuilder.Algorithm.ecp256).buildSelfSigned();
-        X509Bundle leaf = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
-                .addSanIpAddress("127.0.0.1").algorithm(CertificateBuilder.Algorithm.ecp256).buildIssuedBy(ca);
+        CertificateBuilder leafBuilder = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
+                .addSanIpAddress("127.0.0.1").algorithm(CertificateBuilder.Algorithm.ecp256);
+        for (String name : dnsNames) leafBuilder.addSanDnsName(name);
+        X509Bundle leaf = leafBuilder.buildIssuedBy(ca);
         caBundle = dir.resolve("h2-ca.pem");
         Files.writeString(caBundle, ca.getCertificatePEM());
         List<String> protocols = offerH2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
