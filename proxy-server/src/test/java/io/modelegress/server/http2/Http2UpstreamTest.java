@@ -181,6 +181,23 @@ class Http2UpstreamTest {
     }
 
     @Test
+    void aRefusedStreamIsReplayedEvenWhereResetsAreNotRetried() throws Exception {
+        try (H2Upstream up = new H2Upstream(dir, true, 0); Sidecar s = TestConfig.config()
+                .set("tls.ca_bundle", up.caBundle().toString()).ignoreEnvironmentProxy().retry("retry_on", java.util.List.of("429"))
+                .upstream("up", up.url()).route("r", "/v1", "up").start()) {
+            AtomicInteger seen = new AtomicInteger();
+            // REFUSED_STREAM (RFC 9113 §8.7): the server did not act on it, so it is safe on another stream.
+            up.script(r -> {
+                if (seen.incrementAndGet() == 1) r.reset(io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM);
+                else r.json(200, CHAT);
+            });
+            HttpResponse<String> r = Http.post(s.url() + "/v1/chat/completions", "{}");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(2, seen.get());
+        }
+    }
+
+    @Test
     void aStreamResetMidStreamEndsItWithAnErrorEvent() throws Exception {
         try (H2Upstream up = new H2Upstream(dir, true, 0); Sidecar s = sidecar(up)) {
             up.script(r -> {

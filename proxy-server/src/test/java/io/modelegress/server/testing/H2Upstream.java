@@ -204,7 +204,10 @@ public final class H2Upstream implements AutoCloseable {
         public void end() { channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT); }
 
         /** h2 only: RST_STREAM with INTERNAL_ERROR on this request's stream. */
-        public void reset() { channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)); }
+        public void reset() { reset(Http2Error.INTERNAL_ERROR); }
+
+        /** h2 only: RST_STREAM with {@code error} ({@code REFUSED_STREAM}: the server did not act on the request). */
+        public void reset(Http2Error error) { channel.writeAndFlush(new DefaultHttp2ResetFrame(error)); }
 
         /** h2 only: GOAWAY on this request's connection (the streams it has taken still finish). */
         public void goAway() { connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)); }
