@@ -168,6 +168,44 @@ class Http2UpstreamTest {
     }
 
     @Test
+    void aStreamAboveTheGoAwaysLastStreamIdIsReplayedOnANewConnection() throws Exception {
+        try (H2Upstream up = new H2Upstream(dir, true, 100)) {
+            CompletableFuture<H2Upstream.Request> first = new CompletableFuture<>();
+            AtomicInteger seen = new AtomicInteger();
+            up.script(r -> {
+                int n = seen.incrementAndGet();
+                if (n == 1) {
+                    first.complete(r); // held: in flight on connection 1
+                } else if (n == 2) {
+                    H2Upstream.Request a = first.getNow(null);
+                    r.goAway(a.streamId()); // this second stream is above it: refused, never processed
+                    a.later(100, () -> a.json(200, CHAT)); // the first still finishes on the draining connection
+                } else {
+                    r.json(200, CHAT);
+                }
+            });
+            Sidecar s;
+            System.setProperty("modelegress.threads", "1"); // one loop: both requests share one h2 connection
+            try {
+                s = sidecar(up);
+            } finally {
+                System.clearProperty("modelegress.threads");
+            }
+            try (s) {
+                CompletableFuture<HttpResponse<String>> a = ownConnection(s, "{}");
+                first.get(10, TimeUnit.SECONDS);
+                CompletableFuture<HttpResponse<String>> b = ownConnection(s, "{}");
+                assertEquals(200, a.get(10, TimeUnit.SECONDS).statusCode());
+                HttpResponse<String> rb = b.get(10, TimeUnit.SECONDS);
+                assertEquals(200, rb.statusCode(), rb.body());
+                assertEquals(3, seen.get(), "the refused stream was sent once more");
+                List<H2Upstream.Received> got = up.drain();
+                assertEquals(2, got.get(2).connection(), "the replay went to a new connection: " + got);
+            }
+        }
+    }
+
+    @Test
     void aStreamResetBeforeTheHeadIsUpstreamReset() throws Exception {
         try (H2Upstream up = new H2Upstream(dir, true, 0); Sidecar s = TestConfig.config()
                 .set("tls.ca_bundle", up.caBundle().toString()).ignoreEnvironmentProxy().maxAttempts(1)

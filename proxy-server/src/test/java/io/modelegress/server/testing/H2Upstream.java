@@ -212,6 +212,22 @@ public final class H2Upstream implements AutoCloseable {
         /** h2 only: GOAWAY on this request's connection (the streams it has taken still finish). */
         public void goAway() { connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)); }
 
+        /** h2 only: this request's stream id. */
+        public int streamId() { return ((Http2StreamChannel) channel).stream().id(); }
+
+        /**
+         * h2 only: GOAWAY naming {@code lastStreamId}: the streams above it were not processed (they are closed here)
+         * and the client may replay them elsewhere.
+         */
+        public void goAway(int lastStreamId) {
+            connection.eventLoop().execute(() -> {
+                io.netty.channel.ChannelHandlerContext ctx = connection.pipeline().context(io.netty.handler.codec.http2.Http2FrameCodec.class);
+                ((io.netty.handler.codec.http2.Http2FrameCodec) ctx.handler()).goAway(ctx, lastStreamId, Http2Error.NO_ERROR.code(),
+                        Unpooled.EMPTY_BUFFER, ctx.newPromise());
+                ctx.flush();
+            });
+        }
+
         /** Runs {@code r} on the stream's loop after {@code millis}. */
         public void later(long millis, Runnable r) { channel.eventLoop().schedule(r, millis, TimeUnit.MILLISECONDS); }
     }
