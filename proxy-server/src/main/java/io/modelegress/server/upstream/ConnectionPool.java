@@ -210,8 +210,7 @@ public final class ConnectionPool {
             ResponseReader r = relay;
             if (stream) H2Streams.strip(msg);
             if (r != null) r.read(msg);
-            else if (stream) ReferenceCountUtil.release(msg); // nobody reads this stream any more
-            else ctx.fireChannelRead(msg);
+            else ctx.fireChannelRead(msg); // a health check's reader after us, or the tail, which releases it
         }
 
         @Override

@@ -91,7 +91,8 @@ final class H2Sessions {
                 // The upstream chose HTTP/1.1: this connection serves the first waiter, the pool's h1 path the rest.
                 http1Only.add(key);
                 List<Promise<ConnectionPool.Lease>> rest = pend.waiters.subList(1, pend.waiters.size());
-                if (!pend.waiters.get(0).trySuccess(pool.adoptHttp1(ch, t, key, c))) pool.discard(pend.waiters.get(0).getNow());
+                ConnectionPool.Lease first = pool.adoptHttp1(ch, t, key, c);
+                if (!pend.waiters.get(0).trySuccess(first)) pool.discard(first);
                 for (Promise<ConnectionPool.Lease> w : rest) acquire(loop, t, key, c, w);
                 return;
             }

@@ -243,7 +243,8 @@ public final class UpstreamConnector implements Connector {
             return;
         }
         Deadline.Limit tlsLimit = t.deadline().limitFor(t.timeouts().tlsHandshake(), "timeouts.tls_handshake");
-        SslContext ctx = u.offersHttp2() && h2SslContext != null ? h2SslContext : sslContext;
+        // A WebSocket (alwaysTunnel) needs HTTP/1.1's Upgrade: never offered h2.
+        SslContext ctx = u.offersHttp2() && !t.alwaysTunnel() && h2SslContext != null ? h2SslContext : sslContext;
         SslHandler ssl = ctx.newHandler(ch.alloc(), u.host(), u.port());
         ssl.setHandshakeTimeoutMillis(Math.max(1, tlsLimit.nanos() / 1_000_000));
         ch.pipeline().addBefore(HandlerNames.CLIENT_CODEC, HandlerNames.TLS, ssl);

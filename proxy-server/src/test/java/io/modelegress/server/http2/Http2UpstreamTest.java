@@ -287,4 +287,45 @@ class Http2UpstreamTest {
             });
         }
     }
+
+    @Test
+    void theHealthCheckProbesAnEjectedH2UpstreamOnAStream() throws Exception {
+        try (H2Upstream up = new H2Upstream(dir, true, 0)) {
+            java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicInteger probes = new AtomicInteger();
+            up.script(r -> {
+                if (r.received.uri().equals("/v1/models")) probes.incrementAndGet();
+                if (healthy.get()) r.json(200, "{\"data\":[]}");
+                else r.json(503, "{\"error\":{\"message\":\"down\"}}");
+            });
+            try (Sidecar s = sidecar(up, u -> u.breaker(1, "30s").set("health", java.util.Map.of("path", "/v1/models", "interval", "200ms")))) {
+                assertEquals(503, Http.post(s.url() + "/v1/chat/completions", "{}").statusCode());
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> probes.get() >= 1);
+                healthy.set(true);
+                // Without the probe's answer the ejection would last its 30 s cooldown.
+                Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> Http.post(s.url() + "/v1/chat/completions", "{}").statusCode() == 200);
+                assertTrue(up.drain().stream().allMatch(x -> x.protocol().equals("h2")));
+            }
+        }
+    }
+
+    @Test
+    void aWebSocketUpgradeGoesOverHttp1EvenToAnUpstreamThatOffersH2() throws Exception {
+        try (H2Upstream up = new H2Upstream(dir, true, 0); Sidecar s = TestConfig.config()
+                .set("tls.ca_bundle", up.caBundle().toString()).ignoreEnvironmentProxy()
+                .upstream("up", up.url()).route("r", "/v1", r -> r.upstreams("up").set("websocket", true)).start()) {
+            up.script(r -> r.json(403, "{\"error\":{\"message\":\"no sockets here\"}}"));
+            CompletableFuture<java.net.http.WebSocket> ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/v1/realtime"), new java.net.http.WebSocket.Listener() { });
+            try {
+                ws.get(10, TimeUnit.SECONDS).abort();
+            } catch (java.util.concurrent.ExecutionException expected) {
+                // the upstream refused the upgrade: what matters is how it was asked
+            }
+            H2Upstream.Received got = up.take();
+            assertEquals("h1", got.protocol(), "HTTP/1.1's Upgrade has no h2 form here");
+            assertEquals("websocket", got.header("upgrade"));
+        }
+    }
 }
