@@ -37,8 +37,8 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     static final int STREAM_WINDOW = 65_535;
     /** Per connection: many paused streams must not stall the others, so far more than one stream's window. */
     static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
-    /** Streams assumed allowed before a server's SETTINGS ever named a limit (RFC 9113 recommends at least 100). */
-    static final int ASSUMED_MAX_STREAMS = 100;
+    /** Streams per connection when the server's SETTINGS name no limit (RFC 9113: unlimited; Go's client takes 1000). */
+    static final int ASSUMED_MAX_STREAMS = 1000;
 
     final Channel channel;
     final long createdNanos = System.nanoTime();
@@ -83,7 +83,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                     + "\" chose HTTP/2 but sent no SETTINGS within " + settingsWithinMillis + " ms"))) ch.close();
         }, Math.max(1, settingsWithinMillis), TimeUnit.MILLISECONDS);
         settled.addListener(f -> guard.cancel(false));
-        ch.closeFuture().addListener(f -> settled.tryFailure(new java.io.IOException("the HTTP/2 connection closed before its SETTINGS")));
+        ch.closeFuture().addListener(f -> settled.tryFailure(UpstreamFailures.closed(upstream, "before its HTTP/2 SETTINGS", null)));
         return settled;
     }
 

@@ -29,7 +29,7 @@ final class H2Sessions {
     };
     /** Upstreams whose TLS chose http/1.1 (ALPN not offered back, or h1 picked): never asked for h2 again. */
     private final Set<String> http1Only = ConcurrentHashMap.newKeySet();
-    /** The last limit each upstream's server announced: how many waiters one connection being opened takes. */
+    /** The last limit each upstream's server announced: how many waiters one connection being opened takes (unknown: all). */
     private final Map<String, Integer> lastMax = new ConcurrentHashMap<>();
 
     H2Sessions(ConnectionPool pool, Connector connector) {
@@ -76,7 +76,9 @@ final class H2Sessions {
                 return;
             }
         }
-        Pending pend = new Pending(lastMax.getOrDefault(key, H2Connection.ASSUMED_MAX_STREAMS));
+        // Until a server of this upstream has named its limit, every request waits for the one connection being
+        // opened (RFC 9113: unlimited until known), and is shared out once its SETTINGS say how many it takes.
+        Pending pend = new Pending(lastMax.getOrDefault(key, Integer.MAX_VALUE));
         pend.waiters.add(p);
         u.pending.add(pend);
         connector.connect(loop, t).addListener(f -> {
