@@ -89,12 +89,14 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     static H2Connection of(Channel ch) { return (H2Connection) ch.pipeline().get(NAME); }
 
-    /** The pool takes the connection: it counts as an idle connection until it carries a stream. */
-    void adopt(ConnectionPool.Counts counts, long maxLifetimeNanos, Runnable onClose) {
+    /** The pool takes the connection: it counts as an idle connection until it carries a stream. False: already closed. */
+    boolean adopt(ConnectionPool.Counts counts, long maxLifetimeNanos, Runnable onClose) {
+        if (closed) return false;
         this.counts = counts;
         this.maxLifetimeNanos = maxLifetimeNanos;
         this.onClose = onClose;
         counts.idle.incrementAndGet();
+        return true;
     }
 
     int maxStreams() { return maxStreams; }

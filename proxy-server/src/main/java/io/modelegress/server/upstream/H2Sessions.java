@@ -99,7 +99,12 @@ final class H2Sessions {
                 return;
             }
             pool.track(ch, c);
-            conn.adopt(c, t.upstream().pool().maxLifetime().toNanos(), () -> u.open.remove(conn));
+            if (!conn.adopt(c, t.upstream().pool().maxLifetime().toNanos(), () -> u.open.remove(conn))) {
+                // Closed between its SETTINGS and now: the waiters fail as on a reset (retried by the policy), no loop.
+                Throwable closed = UpstreamFailures.closed(t.upstream().name(), "before sending a response", null);
+                for (Promise<ConnectionPool.Lease> w : pend.waiters) w.tryFailure(closed);
+                return;
+            }
             ch.pipeline().addBefore(H2Connection.NAME, io.modelegress.server.http.HandlerNames.POOL_IDLE,
                     new io.netty.handler.timeout.IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(),
                             java.util.concurrent.TimeUnit.MILLISECONDS));
