@@ -6,7 +6,8 @@
 #
 # Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
 # sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the
-# 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops),
+# 64-connection load; top methods and allocations), scale (N slow streams held open: RSS, drops; by default to an
+# HTTP/2 upstream, the mock over TLS: SCALE_UPSTREAM=h2, SCALE_STREAMS=10000),
 # rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them), redis (issue 17: what the
 # fleet-shared limit check costs per request on a loopback redis-server: scope local vs shared, same load; not in the
 # default set: PHASES="redis" bench/run.sh).
