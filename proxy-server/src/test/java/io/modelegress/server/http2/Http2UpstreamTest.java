@@ -153,7 +153,7 @@ class Http2UpstreamTest {
             AtomicInteger seen = new AtomicInteger();
             up.script(r -> {
                 stream(r, 5, 40);
-                if (seen.incrementAndGet() == 10) r.goAway(); // with 9 others in flight and more on their way
+                if (seen.incrementAndGet() == 10) r.gracefulGoAway(100); // with 9 others in flight and more on their way
             });
             List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
             for (int i = 0; i < n; i++) calls.add(ownConnection(s, "{\"stream\":true}"));

@@ -209,8 +209,16 @@ public final class H2Upstream implements AutoCloseable {
         /** h2 only: RST_STREAM with {@code error} ({@code REFUSED_STREAM}: the server did not act on the request). */
         public void reset(Http2Error error) { channel.writeAndFlush(new DefaultHttp2ResetFrame(error)); }
 
-        /** h2 only: GOAWAY on this request's connection (the streams it has taken still finish). */
-        public void goAway() { connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)); }
+        /**
+         * h2 only: the graceful shutdown of RFC 9113 §6.8 on this request's connection: a GOAWAY with last-stream-id
+         * 2^31-1 (no new streams, nothing refused), and {@code millis} later one naming the last stream it took. The
+         * streams it took still finish.
+         */
+        public void gracefulGoAway(long millis) {
+            connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
+            connection.eventLoop().schedule(() -> { connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)); },
+                    millis, TimeUnit.MILLISECONDS);
+        }
 
         /** h2 only: this request's stream id. */
         public int streamId() { return ((Http2StreamChannel) channel).stream().id(); }
