@@ -6,7 +6,9 @@
 #
 # Phases, in the order they run: start (start-to-ready, idle RSS), load (non-streaming table: direct / nginx /
 # sidecar), sse (time to first and last byte of 50-chunk streams), profile (JFR of the sidecar under the load,
-# PROFILE_CONCURRENCIES connections, zero-cost upstream; top methods, allocations, bytes allocated per request), scale (N slow streams held open: RSS, drops),
+# PROFILE_CONCURRENCIES connections, zero-cost upstream; top methods, allocations, bytes allocated per request),
+# scale (N slow streams held open: RSS, drops; by default to an HTTP/2 upstream, the mock over TLS: SCALE_UPSTREAM=h2,
+# SCALE_STREAMS=10000),
 # rate (issue 7: limits.requests_per_minute and limits.max_concurrent as the mock sees them), redis (issue 17: what the
 # fleet-shared limit check costs per request on a loopback redis-server: scope local vs shared, same load; not in the
 # default set: PHASES="redis" bench/run.sh).
@@ -26,7 +28,12 @@ MOCK_THREADS=${MOCK_THREADS:-1}
 SSE_CHUNKS=${SSE_CHUNKS:-50}
 SSE_INTERVAL_MS=${SSE_INTERVAL_MS:-2}
 SSE_REQUESTS=${SSE_REQUESTS:-200}
-STREAMS=${STREAMS:-10000}
+STREAMS=${SCALE_STREAMS:-${STREAMS:-10000}}  # scale phase: streams held open at once
+# The scale phase's upstream: "h2" (the Java mock over TLS, picked h2 by ALPN: the sidecar multiplexes the streams
+# over a few upstream connections, one socket per stream in the sidecar) or "h1" (the plain mock: two sockets per
+# stream, so this sandbox's 20,000 open files cap it at 9,900).
+SCALE_UPSTREAM=${SCALE_UPSTREAM:-h2}
+H2_MAX_STREAMS=${H2_MAX_STREAMS:-1000}   # the h2 mock's SETTINGS_MAX_CONCURRENT_STREAMS
 HOLD_SECONDS=${HOLD_SECONDS:-30}    # each held stream: one chunk a second for this long
 RATE_SECONDS=${RATE_SECONDS:-30}
 RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
@@ -50,6 +57,7 @@ OUT=${OUT:-$ROOT/bench/target/run-$(date +%Y%m%d-%H%M%S)}
 # Ports, all on 127.0.0.1.
 MOCK_PORT=${MOCK_PORT:-18081}
 SLOW_PORT=${SLOW_PORT:-18083}
+SLOW_H2_PORT=${SLOW_H2_PORT:-18085}
 NGINX_PORT=${NGINX_PORT:-18082}
 SIDECAR_PORT=${SIDECAR_PORT:-18080}
 ADMIN_PORT=${ADMIN_PORT:-19090}
@@ -139,7 +147,7 @@ busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
   local self; self=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
   # shellcheck disable=SC2046
-  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID $(nginx_pids) $(zero_pids) $SIDECAR_PID ${REDIS_PID:-} $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
+  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID ${SLOW_H2_PID:-} $(nginx_pids) $(zero_pids) $SIDECAR_PID ${REDIS_PID:-} $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
 }
 FOREIGN_MARK=()
 foreign_begin() { FOREIGN_MARK=("$(busy_ticks)" "$(our_ticks)" "$(date +%s%N)"); }
@@ -207,15 +215,18 @@ POM
 }
 
 STREAMS_ASKED=$STREAMS
+SOCKETS_PER_STREAM=2
+[[ $SCALE_UPSTREAM == h2 ]] && SOCKETS_PER_STREAM=1
 raise_fd_limit() {
-  # The sidecar holds two sockets per stream (agent side and upstream side).
+  # Over HTTP/1.1 the sidecar holds two sockets per stream (agent side and upstream side); over h2 one (the agent's),
+  # the upstream side being a stream on one of a few shared connections.
   local want=$((STREAMS * 2 + 10000))
   ((want < 65536)) && want=65536
   ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   log "open files limit: $(ulimit -n) (hard $(ulimit -Hn))"
-  if (($(ulimit -n) < STREAMS * 2 + 200)); then
-    STREAMS=$((($(ulimit -n) - 200) / 2))
-    log "the hard limit cannot hold $STREAMS_ASKED streams (2 sockets each in the sidecar): holding $STREAMS"
+  if (($(ulimit -n) < STREAMS * SOCKETS_PER_STREAM + 200)); then
+    STREAMS=$((($(ulimit -n) - 200) / SOCKETS_PER_STREAM))
+    log "the hard limit cannot hold $STREAMS_ASKED streams ($SOCKETS_PER_STREAM sockets each in the sidecar): holding $STREAMS"
   fi
 }
 
@@ -233,6 +244,25 @@ start_mocks() {
   SLOW_PID=$!; PIDS+=("$SLOW_PID")
   wait_http "http://127.0.0.1:$MOCK_PORT$PATH_V1" 30
   wait_http "http://127.0.0.1:$SLOW_PORT$PATH_V1" 30
+  if has_phase scale && [[ $SCALE_UPSTREAM == h2 ]]; then start_slow_h2; fi
+}
+
+# The scale phase's h2 upstream: the same slow mock over TLS with a throwaway self-signed certificate (the sidecar
+# trusts it through tls.ca_bundle), announcing SETTINGS_MAX_CONCURRENT_STREAMS=$H2_MAX_STREAMS.
+SLOW_H2_PID=""; H2_CERT=""
+start_slow_h2() {
+  H2_CERT=$WORK/h2-cert.pem
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORK/h2-key.pem" -out "$H2_CERT" 2>/dev/null
+  java -XX:+UseSerialGC -Xms64m -Xmx1g -jar "$BENCH_JAR" --port "$SLOW_H2_PORT" --delay-ms "$DELAY_MS" \
+      --sse-chunks "$HOLD_SECONDS" --chunk-interval-ms 1000 --threads 1 --tls-cert "$H2_CERT" --tls-key "$WORK/h2-key.pem" \
+      --h2-max-streams "$H2_MAX_STREAMS" >"$OUT/mock-slow-h2.log" 2>&1 &
+  SLOW_H2_PID=$!; PIDS+=("$SLOW_H2_PID")
+  local deadline=$((SECONDS + 30))
+  until curl -sf -o /dev/null --max-time 1 --cacert "$H2_CERT" "https://127.0.0.1:$SLOW_H2_PORT$PATH_V1"; do
+    ((SECONDS < deadline)) || { log "the h2 mock did not answer on $SLOW_H2_PORT"; return 1; }
+    sleep 0.05
+  done
 }
 
 # The top of an nginx.conf both nginx instances share (dir, worker count); the caller closes the http block.
@@ -310,17 +340,23 @@ ZEOF
 zero_pids() { [[ -n $ZERO_PID ]] && echo "$ZERO_PID $(pgrep -P "$ZERO_PID" | tr '\n' ' ')"; }
 
 write_sidecar_config() { # file limits-yaml
+  local h2up="" h2route="" tls=""
+  if [[ -n $H2_CERT ]]; then  # the scale phase's h2 upstream (start_slow_h2)
+    h2up=$'\n'"  slowh2: { url: \"https://127.0.0.1:$SLOW_H2_PORT\" }"
+    h2route=$'\n'"  - { name: slowh2, prefix: /h2slow, strip_prefix: true, upstreams: [slowh2] }"
+    tls=$'\n'"tls: { ca_bundle: \"$H2_CERT\" }"
+  fi
   cat >"$1" <<EOF
 server: { listen: 127.0.0.1:$SIDECAR_PORT, admin: 127.0.0.1:$ADMIN_PORT }
 proxy: { use_environment: false }
 upstreams:
   mock: { url: "http://127.0.0.1:$MOCK_PORT"${2:+, limits: $2} }
   slow: { url: "http://127.0.0.1:$SLOW_PORT" }
-  zero: { url: "http://127.0.0.1:$ZERO_PORT" }
+  zero: { url: "http://127.0.0.1:$ZERO_PORT" }$h2up$tls
 routes:
   - { name: zero, prefix: /zero, upstreams: [zero] }
   - { name: mock, prefix: /v1, upstreams: [mock] }
-  - { name: slow, prefix: /slow, strip_prefix: true, upstreams: [slow] }
+  - { name: slow, prefix: /slow, strip_prefix: true, upstreams: [slow] }$h2route
 EOF
 }
 
@@ -478,12 +514,15 @@ phase_scale() {
   local idle; idle=$(rss_kib "$SIDECAR_PID")
   wait_quiet
   foreign_begin
-  log "holding $STREAMS streams of ${HOLD_SECONDS}s through the sidecar"
+  local prefix=/slow upstream=slow
+  [[ $SCALE_UPSTREAM == h2 ]] && { prefix=/h2slow; upstream=slowh2; }
+  log "holding $STREAMS streams of ${HOLD_SECONDS}s through the sidecar (upstream $upstream, $SCALE_UPSTREAM)"
+  # The load generator is its own process: its sockets do not count against the sidecar's open-files limit.
   java -XX:+UseSerialGC -Xms256m -Xmx1g -cp "$BENCH_JAR" io.modelegress.bench.SseHold \
-      --url "http://127.0.0.1:$SIDECAR_PORT/slow$PATH_V1" --streams "$STREAMS" --expect-events $((HOLD_SECONDS + 1)) \
+      --url "http://127.0.0.1:$SIDECAR_PORT$prefix$PATH_V1" --streams "$STREAMS" --expect-events $((HOLD_SECONDS + 1)) \
       --max-seconds $((HOLD_SECONDS + 90)) >"$OUT/hold.log" 2>&1 &
   local hold=$!; PIDS+=("$hold")
-  local peak=0 at_open="" fds_open="" threads_open=""
+  local peak=0 at_open="" fds_open="" threads_open="" up_conns="" up_streams=""
   while kill -0 "$hold" 2>/dev/null; do
     local r; r=$(rss_kib "$SIDECAR_PID")
     ((r > peak)) && peak=$r
@@ -492,6 +531,9 @@ phase_scale() {
       at_open=$(rss_kib "$SIDECAR_PID")
       fds_open=$(ls "/proc/$SIDECAR_PID/fd" | wc -l)
       threads_open=$(awk '/^Threads:/ {print $2}' "/proc/$SIDECAR_PID/status")
+      local scrape; scrape=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" || true)
+      up_conns=$(awk -v u="$upstream" '$1 ~ "^egress_upstream_connections_opened\\{.*upstream=\"" u "\"" {printf "%.0f", $2}' <<<"$scrape")
+      up_streams=$(awk -v u="$upstream" '$1 ~ "^egress_upstream_streams\\{.*upstream=\"" u "\"" {printf "%.0f", $2}' <<<"$scrape")
     fi
     sleep 1
   done
@@ -503,13 +545,15 @@ phase_scale() {
   after=$(rss_kib "$SIDECAR_PID")
   foreign=$(foreign_pct)
   out ""
-  out "### Scale: $STREAMS concurrent SSE streams (one event a second for ${HOLD_SECONDS} s) through the sidecar"
+  local proto_desc="HTTP/1.1 upstream"
+  [[ $SCALE_UPSTREAM == h2 ]] && proto_desc="HTTP/2 upstream over TLS, SETTINGS_MAX_CONCURRENT_STREAMS=$H2_MAX_STREAMS"
+  out "### Scale: $STREAMS concurrent SSE streams (one event a second for ${HOLD_SECONDS} s) through the sidecar, $proto_desc"
   out ""
-  ((STREAMS == STREAMS_ASKED)) || out "Asked for $STREAMS_ASKED streams; this machine's hard open-files limit ($(ulimit -Hn)) allows $STREAMS (the sidecar needs two sockets per stream)."
+  ((STREAMS == STREAMS_ASKED)) || out "Asked for $STREAMS_ASKED streams; this machine's hard open-files limit ($(ulimit -Hn)) allows $STREAMS (the sidecar needs $SOCKETS_PER_STREAM socket(s) per stream)."
   ((STREAMS == STREAMS_ASKED)) || out ""
-  out "| sidecar RSS before | with all streams open | peak | after they ended | fds with all open | threads | other CPU | client summary |"
-  out "|---:|---:|---:|---:|---:|---:|---:|---|"
-  out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
+  out "| sidecar RSS before | with all streams open | peak | after they ended | fds with all open | upstream connections opened | upstream h2 streams with all open | threads | other CPU | client summary |"
+  out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  out "| $(mib "$idle") MiB | $open_cell | $(mib "$peak") MiB | $(mib "$after") MiB | ${fds_open:-} | ${up_conns:-} | ${up_streams:-} | ${threads_open:-} | ${foreign}% | \`$summary\` |"
 }
 
 start_runs() { # label extra-jvm-flags: START_RUNS launches, each timed to /readyz 200, idle RSS IDLE_WAIT s later

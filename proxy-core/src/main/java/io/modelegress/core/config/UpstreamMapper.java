@@ -18,7 +18,7 @@ import java.util.function.Function;
 
 /**
  * Maps the {@code upstreams} block, each entry over {@code upstream_defaults}: its URL, proxy, credential, limits,
- * breaker, timeouts, pool, probe, health check and resume strategy.
+ * breaker, timeouts, pool, probe, health check, resume strategy and HTTP/2 mode.
  */
 final class UpstreamMapper {
     private UpstreamMapper() {}
@@ -78,7 +78,7 @@ final class UpstreamMapper {
         String probe = s.string("probe");
         if (probe == null || !probe.startsWith("/")) s.problem("probe", "\"" + probe + "\" (expected: a path starting with /)");
         return new UpstreamSettings(name, url == null ? URI.create("http://invalid.invalid") : url, proxy, auth,
-                limits, breaker, overrides(s.sub("timeouts")), pool, probe, health(s.sub("health")), resumeStrategy(s));
+                limits, breaker, overrides(s.sub("timeouts")), pool, probe, health(s.sub("health")), resumeStrategy(s), http2(s));
     }
 
     private static final java.util.regex.Pattern EXPECTED_STATUS = java.util.regex.Pattern.compile("[1-5](\\d\\d|xx)");
@@ -126,6 +126,13 @@ final class UpstreamMapper {
             s.problem(k, "\"" + v + "\" is not a URL (" + e.getReason() + "; expected: like https://api.openai.com)");
             return null;
         }
+    }
+
+    private static UpstreamSettings.Http2Mode http2(Section s) {
+        String v = s.string("http2");
+        if ("off".equalsIgnoreCase(v)) return UpstreamSettings.Http2Mode.OFF;
+        if (!"auto".equalsIgnoreCase(v)) s.problem("http2", "\"" + v + "\" (expected: auto or off)");
+        return UpstreamSettings.Http2Mode.AUTO;
     }
 
     private static ResumeSettings.Strategy resumeStrategy(Section s) {

@@ -10,7 +10,18 @@ import java.net.URI;
  */
 public record UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
                                BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool,
-                               String probePath, HealthSettings health, ResumeSettings.Strategy resumeStrategy) {
+                               String probePath, HealthSettings health, ResumeSettings.Strategy resumeStrategy,
+                               Http2Mode http2) {
+
+    /** {@code upstreams.NAME.http2}: offer HTTP/2 by ALPN over TLS ({@code auto}), or HTTP/1.1 only ({@code off}). */
+    public enum Http2Mode { AUTO, OFF }
+
+    /** With HTTP/2 offered over TLS (the default). */
+    public UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
+                            BreakerSettings breaker, Timeouts.Overrides timeouts, PoolSettings pool, String probePath,
+                            HealthSettings health, ResumeSettings.Strategy resumeStrategy) {
+        this(name, url, proxy, auth, limits, breaker, timeouts, pool, probePath, health, resumeStrategy, Http2Mode.AUTO);
+    }
 
     /** Without resume settings of its own (replay). */
     public UpstreamSettings(String name, URI url, String proxy, AuthSettings auth, LimitSettings limits,
@@ -27,6 +38,9 @@ public record UpstreamSettings(String name, URI url, String proxy, AuthSettings 
     }
 
     public boolean isTls() { return "https".equals(url.getScheme()); }
+
+    /** Whether a connection to this upstream offers {@code h2} by ALPN (TLS only: no cleartext h2c). */
+    public boolean offersHttp2() { return http2 == Http2Mode.AUTO && isTls(); }
 
     public String host() { return url.getHost(); }
 

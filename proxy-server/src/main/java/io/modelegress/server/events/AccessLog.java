@@ -40,7 +40,8 @@ public final class AccessLog implements ExchangeEvents {
                 .append(",\"duration_ms\":").append(ms(nowNanos - c.startNanos))
                 .append(",\"bytes_in\":").append(c.bytesIn)
                 .append(",\"bytes_out\":").append(c.bytesOut)
-                .append(",\"proxy_auth\":").append(c.proxyAuth == null ? "null" : "\"" + c.proxyAuth + "\"");
+                .append(",\"proxy_auth\":").append(c.proxyAuth == null ? "null" : "\"" + c.proxyAuth + "\"")
+                .append(",\"upstream_protocol\":").append(c.upstreamProtocol == null ? "null" : "\"" + c.upstreamProtocol + "\"");
         if (c.websocket != null) b.append(",\"websocket\":\"").append(esc(c.websocket)).append('"');
         b.append('}');
         LOG.info(b.toString());

@@ -34,6 +34,8 @@ public final class RequestContext {
     public boolean streaming;
     /** The proxy auth scheme of the upstream connection (basic, ntlm, negotiate, none), null without a proxy. */
     public String proxyAuth;
+    /** The protocol of the last attempt's upstream connection, {@code h1} or {@code h2}; null before one connected. */
+    public String upstreamProtocol;
     /** How mid-stream resume ended, for the access log ({@code prefill:ok}, {@code not resumed: a tool call}), or null. */
     public String resume;
     /** A limit on the wait until the response is committed (the agent SDK's announced timeout), or null. */

@@ -37,6 +37,7 @@ public final class EgressMetrics {
             Map.entry("egress.body.bytes", "Body bytes per request, by direction"),
             Map.entry("egress.upstream.connections", "Pooled upstream connections now, by state: active or idle"),
             Map.entry("egress.upstream.connections.opened", "Upstream connections opened since start"),
+            Map.entry("egress.upstream.streams", "HTTP/2 streams in flight to the upstream now (docs/http2.md)"),
             Map.entry("egress.buffered.request.bytes", "Request body bytes held now, against server.max_buffered_bytes"),
             Map.entry("egress.connections.open", "Open connections now, by listener: agent or admin"),
             Map.entry("egress.connections.rejected", "Connections closed at accept because the listener was at its cap (server.max_connections, server.admin_max_connections)"),

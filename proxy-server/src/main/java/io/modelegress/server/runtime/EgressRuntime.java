@@ -90,6 +90,7 @@ public final class EgressRuntime implements ExchangeContext {
             metrics.gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
             metrics.gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
             metrics.gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
+            metrics.gauge("egress.upstream.streams", c.streams::get, "upstream", u);
         }
         this.health = new HealthChecks(config, pool, proxies::hopFor, ticker, metrics);
         for (UpstreamSettings u : config.upstreams().values()) {

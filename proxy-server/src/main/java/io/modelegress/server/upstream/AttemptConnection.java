@@ -61,6 +61,7 @@ final class AttemptConnection implements GenericFutureListener<Future<Connection
         lease = f.getNow();
         rc.connectNanos = System.nanoTime() - begin;
         rc.proxyAuth = lease.channel().attr(UpstreamConnector.PROXY_AUTH).get();
+        rc.upstreamProtocol = lease.watch().stream ? "h2" : "h1";
         rt.events().connectEnd(rc, target.upstream().name(), rc.connectNanos);
         attempt.connected(this, UpstreamConnector.asConnected(target, lease.channel())); // failover or PAC may have chosen another proxy
     }

@@ -35,10 +35,13 @@ public final class ConnectionPool {
         protected Map<String, ArrayDeque<Watch>> initialValue() { return new HashMap<>(); }
     };
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+    /** Upstreams that offer h2: streams on few connections (docs/http2.md). */
+    private final H2Sessions h2;
 
     public ConnectionPool(Connector connector, io.netty.channel.group.ChannelGroup all) {
         this.connector = connector;
         this.all = all;
+        this.h2 = new H2Sessions(this, connector);
     }
 
     /** A connection lent to one exchange; {@code reused} tells a stale keep-alive connection from a fresh one. */
@@ -52,6 +55,8 @@ public final class ConnectionPool {
         public final AtomicInteger active = new AtomicInteger();
         public final AtomicInteger idle = new AtomicInteger();
         public final AtomicInteger opened = new AtomicInteger();
+        /** HTTP/2 streams in flight, for {@code egress_upstream_streams{upstream}}. */
+        public final AtomicInteger streams = new AtomicInteger();
     }
 
     public Counts counts(String upstream) { return counts.computeIfAbsent(upstream, k -> new Counts()); }
@@ -62,6 +67,8 @@ public final class ConnectionPool {
     public Future<Lease> acquire(EventLoop loop, UpstreamConnector.Target t, boolean fresh) {
         String key = key(t);
         Counts c = counts(t.upstream().name());
+        // h2 streams are never pooled, so fresh means nothing there: a dead or draining connection takes no stream.
+        if (t.upstream().offersHttp2() && !h2.http1Only(key)) return h2.acquire(loop, t, key, c);
         ArrayDeque<Watch> deque = fresh ? null : idle.get().get(key);
         long now = System.nanoTime();
         while (deque != null && !deque.isEmpty()) {
@@ -81,17 +88,39 @@ public final class ConnectionPool {
                 p.setFailure(f.cause());
                 return;
             }
-            Channel ch = (Channel) f.getNow();
-            all.add(ch);
-            c.opened.incrementAndGet();
-            c.active.incrementAndGet();
-            // Installed once per connection; its idle events matter only while the connection sits in the pool.
-            ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-            Watch w = new Watch(ch, key, c);
-            ch.pipeline().addLast(HandlerNames.POOL_WATCH, w);
-            p.setSuccess(new Lease(ch, false, key, w));
+            p.setSuccess(adoptHttp1(ch(f), t, key, c));
         });
         return p;
+    }
+
+    private static Channel ch(Future<?> f) { return (Channel) f.getNow(); }
+
+    /** A new connection, counted (opened, closed at stop). */
+    void track(Channel ch, Counts c) {
+        all.add(ch);
+        c.opened.incrementAndGet();
+    }
+
+    /** A new HTTP/1.1 connection, leased at once. */
+    Lease adoptHttp1(Channel ch, UpstreamConnector.Target t, String key, Counts c) {
+        track(ch, c);
+        c.active.incrementAndGet();
+        // Installed once per connection; its idle events matter only while the connection sits in the pool.
+        ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        Watch w = new Watch(ch, key, c, false);
+        ch.pipeline().addLast(HandlerNames.POOL_WATCH, w);
+        return new Lease(ch, false, key, w);
+    }
+
+    /** A new h2 stream on {@code conn}, read and written as HTTP/1.1 objects like a connection of its own. */
+    Lease adoptStream(io.netty.handler.codec.http2.Http2StreamChannel child, H2Connection conn, String key, boolean reused) {
+        Counts c = counts(key);
+        child.attr(UpstreamConnector.PROXY_USED).set(conn.channel.attr(UpstreamConnector.PROXY_USED).get());
+        child.attr(UpstreamConnector.PROXY_AUTH).set(conn.channel.attr(UpstreamConnector.PROXY_AUTH).get());
+        Watch w = new Watch(child, key, c, true);
+        child.pipeline().addLast(HandlerNames.CLIENT_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false));
+        child.pipeline().addLast(HandlerNames.POOL_WATCH, w);
+        return new Lease(child, reused, key, w);
     }
 
     /**
@@ -110,6 +139,10 @@ public final class ConnectionPool {
         Channel ch = lease.channel();
         Watch w = lease.watch();
         w.relay = null;
+        if (w.stream) {
+            discard(lease); // a stream is never reused: closed (a RST_STREAM only if it had not ended)
+            return;
+        }
         if (w.released) return;
         w.counts.active.decrementAndGet();
         boolean tooOld = System.nanoTime() - w.createdNanos >= settings.maxLifetime().toNanos();
@@ -133,7 +166,7 @@ public final class ConnectionPool {
         w.relay = null;
         if (!w.released) {
             w.released = true;
-            w.counts.active.decrementAndGet();
+            if (!w.stream) w.counts.active.decrementAndGet();
         }
         lease.channel().close();
     }
@@ -152,15 +185,18 @@ public final class ConnectionPool {
         final String key;
         final Counts counts;
         final long createdNanos = System.nanoTime();
+        /** An h2 stream (its own channel on a shared connection), not a connection: never pooled, not counted here. */
+        final boolean stream;
         boolean pooled;
         boolean released;
         /** The attempt's reader while leased: installed by a field write, not a pipeline change per request. */
         ResponseReader relay;
 
-        Watch(Channel channel, String key, Counts counts) {
+        Watch(Channel channel, String key, Counts counts, boolean stream) {
             this.channel = channel;
             this.key = key;
             this.counts = counts;
+            this.stream = stream;
         }
 
         @Override
@@ -172,8 +208,9 @@ public final class ConnectionPool {
                 return;
             }
             ResponseReader r = relay;
+            if (stream) H2Streams.strip(msg);
             if (r != null) r.read(msg);
-            else ctx.fireChannelRead(msg);
+            else ctx.fireChannelRead(msg); // a health check's reader after us, or the tail, which releases it
         }
 
         @Override
@@ -185,6 +222,10 @@ public final class ConnectionPool {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (stream) {
+                H2Streams.event(relay, ctx, evt);
+                return;
+            }
             if (evt instanceof IdleStateEvent) {
                 // The idle handler counts from the last I/O, which for a pooled connection is when it was returned.
                 if (pooled) ctx.close();
@@ -197,6 +238,11 @@ public final class ConnectionPool {
         public void channelInactive(ChannelHandlerContext ctx) {
             ResponseReader r = relay;
             if (r != null) r.inactive();
+            if (stream) {
+                released = true;
+                ctx.fireChannelInactive();
+                return;
+            }
             if (pooled) {
                 ArrayDeque<Watch> deque = idle.get().get(key);
                 if (deque != null && deque.remove(this)) counts.idle.decrementAndGet();

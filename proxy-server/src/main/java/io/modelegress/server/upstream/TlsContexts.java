@@ -36,7 +36,24 @@ public final class TlsContexts {
         }
     }
 
+    /** Each context this class built, and its twin that offers h2 by ALPN (same trust, same checks). */
+    private static final java.util.Map<SslContext, SslContext> ALPN = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The twin of {@code plain} offering {@code h2,http/1.1} by ALPN; null when {@code plain} was not made here. */
+    public static SslContext alpnTwin(SslContext plain) { return plain == null ? null : ALPN.get(plain); }
+
     private static SslContext build(Path caBundle) throws IOException, GeneralSecurityException {
+        TrustManagerFactory trust = trust(caBundle);
+        SslContext plain = builder(trust).build();
+        ALPN.put(plain, builder(trust).applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)).build());
+        return plain;
+    }
+
+    private static TrustManagerFactory trust(Path caBundle) throws IOException, GeneralSecurityException {
         TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         jdk.init((KeyStore) null); // the JDK's CA certificates
         TrustManagerFactory trust = jdk;
@@ -56,11 +73,14 @@ public final class TlsContexts {
             trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trust.init(store);
         }
+        return trust;
+    }
+
+    private static SslContextBuilder builder(TrustManagerFactory trust) {
         // The JDK provider, named: left to choose, Netty first probes for netty-tcnative (not shipped) on every build.
         return SslContextBuilder.forClient()
                 .sslProvider(SslProvider.JDK)
                 .trustManager(trust)
-                .endpointIdentificationAlgorithm("HTTPS")
-                .build();
+                .endpointIdentificationAlgorithm("HTTPS");
     }
 }

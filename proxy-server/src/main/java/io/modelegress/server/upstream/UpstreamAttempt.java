@@ -242,7 +242,7 @@ final class UpstreamAttempt implements AttemptControl {
         boolean beforeResponse = reader == null || !reader.sawHead();
         EgressException e = UpstreamFailures.closed(settings.name(),
                 beforeResponse ? "before sending a response" : committed() ? "mid-response" : "before the first data", cause);
-        if (beforeResponse && connection != null && connection.reused()) {
+        if (beforeResponse && connection != null && (connection.reused() || H2StreamReset.unprocessed(cause))) {
             // A keep-alive connection the server closed while it sat in the pool: the upstream cannot have read the
             // request, so it is replayed at once on a fresh connection — as an attempt, counted like any other.
             cancelPhase();

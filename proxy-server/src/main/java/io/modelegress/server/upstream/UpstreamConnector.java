@@ -45,6 +45,8 @@ public final class UpstreamConnector implements Connector {
     private final Class<? extends SocketChannel> channelType;
     private final Dns dns;
     private final SslContext sslContext;
+    /** The same trust offering {@code h2,http/1.1} by ALPN, for upstreams with {@code http2: auto}; null: never. */
+    private final SslContext h2SslContext;
     private final ProxyPlanner planner; // null: Target.proxy is the only way (doctor)
     private final EgressMetrics metrics;
     private final ProxyAuthenticator.Memory authMemory;
@@ -60,6 +62,7 @@ public final class UpstreamConnector implements Connector {
         this.channelType = channelType;
         this.dns = dns;
         this.sslContext = sslContext;
+        this.h2SslContext = TlsContexts.alpnTwin(sslContext);
         this.planner = planner;
         this.metrics = metrics;
         this.authMemory = planner == null ? new ProxyAuthenticator.Memory() : planner.authMemory();
@@ -240,11 +243,19 @@ public final class UpstreamConnector implements Connector {
             return;
         }
         Deadline.Limit tlsLimit = t.deadline().limitFor(t.timeouts().tlsHandshake(), "timeouts.tls_handshake");
-        SslHandler ssl = sslContext.newHandler(ch.alloc(), u.host(), u.port());
+        // A WebSocket (alwaysTunnel) needs HTTP/1.1's Upgrade: never offered h2.
+        SslContext ctx = u.offersHttp2() && !t.alwaysTunnel() && h2SslContext != null ? h2SslContext : sslContext;
+        SslHandler ssl = ctx.newHandler(ch.alloc(), u.host(), u.port());
         ssl.setHandshakeTimeoutMillis(Math.max(1, tlsLimit.nanos() / 1_000_000));
         ch.pipeline().addBefore(HandlerNames.CLIENT_CODEC, HandlerNames.TLS, ssl);
         ssl.handshakeFuture().addListener(hs -> {
-            if (hs.isSuccess()) {
+            if (hs.isSuccess() && H2Connection.negotiated(ssl)) {
+                // h2 by ALPN: the HTTP/2 codec goes in before any byte after the handshake is read.
+                H2Connection.install(ch, Math.max(1, tlsLimit.nanos() / 1_000_000), u.name()).addListener(s -> {
+                    if (s.isSuccess()) ready(ch, ready);
+                    else ready.tryFailure(UpstreamFailures.unexpected(s.cause()));
+                });
+            } else if (hs.isSuccess()) {
                 ready(ch, ready);
             } else {
                 ch.close();

@@ -77,6 +77,18 @@ class DoctorTest {
     }
 
     @Test
+    void anUpstreamThatOffersH2IsCheckedOverHttp1() throws Exception {
+        try (io.modelegress.server.testing.H2Upstream up = new io.modelegress.server.testing.H2Upstream(dir, true, 0)) {
+            up.script(r -> r.json(200, "{\"data\":[]}"));
+            MainTestAccess.Result r = doctor(TestConfig.config().set("tls.ca_bundle", up.caBundle().toString())
+                    .upstream("h2", up.url()).route("r", "/v1", "h2"), Map.of());
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("GET /v1/models -> 200 OK"), r.out());
+            assertEquals("h1", up.take().protocol(), "the doctor's steps write HTTP/1.1 on the connection itself");
+        }
+    }
+
+    @Test
     void a401MeansTheNetworkWorksAndTheKeyDoesNot() throws Exception {
         try (TestUpstream up = new TestUpstream()) {
             up.script(TestUpstream.json(401, "{\"error\":{\"message\":\"Incorrect API key\"}}"));
