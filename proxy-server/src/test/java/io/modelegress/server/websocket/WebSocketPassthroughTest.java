@@ -101,8 +101,10 @@ class WebSocketPassthroughTest {
             WsClient c = WsClient.open(ws(s, "/v1/realtime"), DUMMY);
             up.close(4002, "session expired");
             assertEquals(new WsClient.Closed(4002, "session expired"), c.closed(10));
-            String metrics = Http.get(s.adminUrl() + "/metrics").body();
-            assertTrue(metrics.contains("egress_websocket_closes_total{reason=\"upstream\",route=\"realtime\"} 1.0"), metrics);
+            // The agent may hear the close a moment before the sidecar counts it: wait (bounded) for the count.
+            String closeCount = "egress_websocket_closes_total{reason=\"upstream\",route=\"realtime\"} 1.0";
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> Http.get(s.adminUrl() + "/metrics").body().contains(closeCount));
         }
     }
 
