@@ -264,8 +264,12 @@ final class FleetLinks implements AutoCloseable {
         void sent(java.util.concurrent.CompletableFuture<?> command, boolean now) {
             if (loop == null) return; // Lettuce's own thread: flushed as written, timed by Lettuce
             deadlines.add(command);
-            if (now) flush();
-            else flushSoon();
+            if (!now) {
+                flushSoon();
+                return;
+            }
+            StatefulRedisConnection<byte[], byte[]> c = conn; // at once; a flush already asked for still runs
+            if (c != null) c.flushCommands();
         }
 
         /**

@@ -6,7 +6,8 @@ import io.netty.util.AsciiString;
 
 /** Strips hop-by-hop headers (RFC 9110 7.6.1): Connection and what it names, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade. */
 public final class HopByHop {
-    private static final AsciiString[] FIXED = {
+    /** The fixed hop-by-hop names (what Connection names comes on top); {@link RequestHeaderFilter} drops them too. */
+    static final AsciiString[] FIXED = {
         HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
         HttpHeaderNames.PROXY_AUTHORIZATION, AsciiString.cached("proxy-connection"), HttpHeaderNames.TE,
         HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,

@@ -18,9 +18,9 @@ import java.util.Map;
  * header entry for every header dropped.
  */
 public final class RequestHeaderFilter {
-    private static final AsciiString[] DROPPED = names(
-            "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-            "transfer-encoding", "upgrade", "host", "expect");
+    /** Hop-by-hop ({@link HopByHop#FIXED}), and Host and Expect, which we set ourselves. */
+    private static final AsciiString[] DROPPED = java.util.stream.Stream.concat(java.util.Arrays.stream(HopByHop.FIXED),
+            java.util.stream.Stream.of(HttpHeaderNames.HOST, HttpHeaderNames.EXPECT)).toArray(AsciiString[]::new);
     private static final AsciiString[] CREDENTIALS = names(AgentHeaders.CREDENTIALS.toArray(String[]::new));
     private static final AsciiString[] ALWAYS = names(AgentHeaders.ALWAYS.toArray(String[]::new));
     private static final String PROXY_PREFIX = "proxy-";

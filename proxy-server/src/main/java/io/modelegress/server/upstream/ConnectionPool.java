@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConnectionPool {
     private static final String IDLE = HandlerNames.POOL_IDLE;
+    /** Frames to HTTP/1.1 objects and back on every h2 stream: sharable, so one for all of them. */
+    private static final io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec STREAM_CODEC =
+            new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false);
 
     private final Connector connector;
     /** Every upstream connection, pooled or leased, so a stop can close them all (closed ones drop out by themselves). */
@@ -113,12 +116,11 @@ public final class ConnectionPool {
     }
 
     /** A new h2 stream on {@code conn}, read and written as HTTP/1.1 objects like a connection of its own. */
-    Lease adoptStream(io.netty.handler.codec.http2.Http2StreamChannel child, H2Connection conn, String key, boolean reused) {
-        Counts c = counts(key);
+    Lease adoptStream(io.netty.handler.codec.http2.Http2StreamChannel child, H2Connection conn, String key, Counts c, boolean reused) {
         child.attr(UpstreamConnector.PROXY_USED).set(conn.channel.attr(UpstreamConnector.PROXY_USED).get());
         child.attr(UpstreamConnector.PROXY_AUTH).set(conn.channel.attr(UpstreamConnector.PROXY_AUTH).get());
         Watch w = new Watch(child, key, c, true);
-        child.pipeline().addLast(HandlerNames.CLIENT_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false));
+        child.pipeline().addLast(HandlerNames.CLIENT_CODEC, STREAM_CODEC);
         child.pipeline().addLast(HandlerNames.POOL_WATCH, w);
         return new Lease(child, reused, key, w);
     }

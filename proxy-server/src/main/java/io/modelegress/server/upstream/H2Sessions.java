@@ -66,7 +66,7 @@ final class H2Sessions {
         PerUpstream u = perLoop.get().computeIfAbsent(key, k -> new PerUpstream());
         for (H2Connection conn : u.open) {
             if (conn.canTakeStream()) {
-                stream(conn, key, p);
+                stream(conn, key, c, p);
                 return;
             }
         }
@@ -114,7 +114,7 @@ final class H2Sessions {
         });
     }
 
-    private void stream(H2Connection conn, String key, Promise<ConnectionPool.Lease> p) {
+    private void stream(H2Connection conn, String key, ConnectionPool.Counts c, Promise<ConnectionPool.Lease> p) {
         boolean reused = conn.used();
         conn.openStream().addListener(f -> {
             if (!f.isSuccess()) {
@@ -122,7 +122,7 @@ final class H2Sessions {
                 return;
             }
             Http2StreamChannel child = (Http2StreamChannel) f.getNow();
-            ConnectionPool.Lease lease = pool.adoptStream(child, conn, key, reused);
+            ConnectionPool.Lease lease = pool.adoptStream(child, conn, key, c, reused);
             if (!p.trySuccess(lease)) pool.discard(lease);
         });
     }
