@@ -3,8 +3,8 @@ package io.modelegress.core.ratelimit;
 import io.modelegress.core.time.Ticker;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 /**
  * The start gate of one upstream, shared by every route and event loop that sends to it: a pure, thread-safe
@@ -42,8 +42,12 @@ public final class UpstreamLimiter {
     private final WaitQueue queue = new WaitQueue();
     private final HoldTimeAverage holdTime = new HoldTimeAverage();
     private long nextSequence;
-    private int inFlight;
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final Wakeups wakeups;
+    // Local scope, no limit of ours: only the upstream's word (429 pause, quotas) holds starts. While it holds none and
+    // none wait (open: recomputed under the lock), starts and releases skip the lock the event loops would share.
+    private final boolean unlimited;
+    private volatile boolean open;
 
     public UpstreamLimiter(String upstream, RateLimits limits, Ticker ticker, WakeScheduler scheduler) {
         this(upstream, limits, ticker, scheduler, null);
@@ -57,6 +61,8 @@ public final class UpstreamLimiter {
         this.wakeups = new Wakeups(Objects.requireNonNull(scheduler, "scheduler"), ticker);
         this.pacer = new StartPacer(limits, ticker);
         this.fleet = fleet == null ? null : new SharedScope(fleet, upstream);
+        this.unlimited = fleet == null && limits.maxConcurrent() <= 0 && limits.requestsPerMinute() <= 0 && limits.tokensPerMinute() <= 0;
+        this.open = unlimited;
         if (fleet != null) fleet.onRemotePause(nanos -> pauseUntil(ticker.nanos() + nanos));
     }
 
@@ -67,6 +73,10 @@ public final class UpstreamLimiter {
     public Admission submit(TokenCount estimate, long deadlineNanos) {
         Objects.requireNonNull(estimate, "estimate");
         if (fleet != null) return submitShared(estimate, deadlineNanos);
+        if (open) { // a start racing a pause being set goes, like one a moment earlier
+            inFlight.incrementAndGet();
+            return new Admission.Granted(new Permit(this, estimate, ticker.nanos(), Duration.ZERO, false, 0));
+        }
         return update(fx -> {
             long now = ticker.nanos(); // update() has just started and expired what was due
             if (queue.isEmpty() && startDelayLocked(now, estimate, null) == 0) {
@@ -123,18 +133,12 @@ public final class UpstreamLimiter {
         publishPause(until);
     }
 
-    private void publishPause(long untilNanos) {
-        if (fleet != null) fleet.publishPause(untilNanos - ticker.nanos());
-    }
+    private void publishPause(long untilNanos) { if (fleet != null) fleet.publishPause(untilNanos - ticker.nanos()); }
 
     /** Holds every start until {@code nanos} (ticker scale); never shortens a longer pause. */
-    public void pauseUntil(long nanos) {
-        update(() -> pacer.quota().pauseUntil(nanos));
-    }
+    public void pauseUntil(long nanos) { update(() -> pacer.quota().pauseUntil(nanos)); }
 
-    public void pauseFor(Duration duration) {
-        pauseUntil(ticker.nanos() + duration.toNanos());
-    }
+    public void pauseFor(Duration duration) { pauseUntil(ticker.nanos() + duration.toNanos()); }
 
     /** Takes in the quotas an upstream reported on any response, so that we hold starts before it says 429. */
     public void observe(RateLimitSnapshot snapshot) {
@@ -145,34 +149,33 @@ public final class UpstreamLimiter {
     }
 
     /** Starts and expires what is due. The limiter does this itself; a server may also call it as a safety net. */
-    public void pump() {
-        update(() -> { });
-    }
+    public void pump() { update(() -> { }); }
 
     public int queueDepth() {
-        return read(queue::size);
+        lock.lock();
+        try { return queue.size(); } finally { lock.unlock(); }
     }
 
-    public int inFlight() {
-        return read(() -> inFlight);
-    }
+    public int inFlight() { return inFlight.get(); }
 
     public String upstream() { return upstream; }
 
     public RateLimits limits() { return limits; }
 
     void release(Permit permit, TokenCount actualUsage) {
+        if (open) { // nothing waits, and no limit of ours needs the hold time or the usage
+            inFlight.decrementAndGet();
+            return;
+        }
         update(() -> {
-            inFlight--;
+            inFlight.decrementAndGet();
             holdTime.record(ticker.nanos() - permit.startedAtNanos());
             if (actualUsage != null && !permit.fleetPaced) pacer.correct(permit.estimate(), actualUsage);
         });
         if (permit.fleetPaced) fleet.released(permit, actualUsage);
     }
 
-    boolean cancel(Ticket ticket) {
-        return update(fx -> queue.remove(ticket));
-    }
+    boolean cancel(Ticket ticket) { return update(fx -> queue.remove(ticket)); }
 
     private void update(Runnable change) {
         update(fx -> {
@@ -193,6 +196,7 @@ public final class UpstreamLimiter {
                 long now = ticker.nanos();
                 pumpLocked(now, fx);
                 wake = wakeups.claimLocked(dueLocked(now));
+                open = unlimited && queue.isEmpty() && pacer.quota().holdsNothing(now);
                 return result;
             } finally {
                 lock.unlock();
@@ -201,15 +205,6 @@ public final class UpstreamLimiter {
             // Whatever happened, a ticket taken out of the queue must hear its outcome.
             fx.carryOut(fleet, reserveFn);
             if (wake != NEVER) wakeups.schedule(wake, due -> update(() -> wakeups.wokeLocked(due)));
-        }
-    }
-
-    private <T> T read(Supplier<T> value) {
-        lock.lock();
-        try {
-            return value.get();
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -254,7 +249,7 @@ public final class UpstreamLimiter {
     private long startDelayLocked(long now, TokenCount estimate, Ticket t) {
         boolean local = t == null || t.paceLocally;
         if (t != null && t.notBeforeNanos > now) return t.notBeforeNanos == SharedScope.PENDING ? NEVER : t.notBeforeNanos - now;
-        if (local && limits.maxConcurrent() > 0 && inFlight >= localConcurrency()) return NEVER;
+        if (local && limits.maxConcurrent() > 0 && inFlight.get() >= localConcurrency()) return NEVER;
         return pacer.wait(now, estimate, 0, TokenCount.ZERO, local).nanos();
     }
 
@@ -273,14 +268,14 @@ public final class UpstreamLimiter {
         WaitEstimate wait = pacer.wait(now, need, queue.size(), queue.tokens(), localBudgets());
         if (limits.maxConcurrent() > 0 && localBudgets()) {
             int cap = localConcurrency();
-            long releasesNeeded = (long) inFlight + queue.size() + 1 - cap;
+            long releasesNeeded = (long) inFlight.get() + queue.size() + 1 - cap;
             wait = wait.max(holdTime.nanosFor(releasesNeeded, cap), "max_concurrent: " + limits.maxConcurrent());
         }
         return wait;
     }
 
     private Permit startLocked(long now, TokenCount estimate, long enqueuedAtNanos, Ticket t) {
-        inFlight++;
+        inFlight.incrementAndGet();
         boolean local = t == null || t.paceLocally;
         pacer.charge(now, estimate, local);
         return new Permit(this, estimate, now, Duration.ofNanos(now - enqueuedAtNanos), !local, t == null ? 0 : t.leaseId);

@@ -22,6 +22,12 @@ final class UpstreamQuota {
         return pausedUntilNanos;
     }
 
+    /** Whether nothing the upstream said holds a start at {@code nowNanos}: no pause running, no quota known. */
+    boolean holdsNothing(long nowNanos) {
+        forgetResetWindows(nowNanos);
+        return pausedUntilNanos <= nowNanos && windows.isEmpty();
+    }
+
     /** The newest reading of a quota replaces the older one; quotas it does not mention are kept. */
     void observe(RateLimitSnapshot snapshot) {
         snapshot.readings().forEach((kind, reading) -> windows.put(kind, new UpstreamWindow(reading)));

@@ -25,8 +25,21 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        leakDetectionOffUnlessAsked();
         int code = run(args, System.getenv(), System.out, System.err);
         if (code != OK || args.length > 0 && !args[0].startsWith("--config")) System.exit(code);
+    }
+
+    /**
+     * Netty's default leak detector (SIMPLE) records a stack trace for one buffer in 128 and tracks it in a shared
+     * map: about 1 % of the sidecar's CPU per request under load, for a check the test suite already makes on every
+     * buffer (PARANOID, a leak fails the build). Off in the sidecar unless {@code -Dio.netty.leakDetection.level}
+     * asks for it (docs/operations.md).
+     */
+    static void leakDetectionOffUnlessAsked() {
+        if (System.getProperty("io.netty.leakDetection.level") == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
     }
 
     /** Parsed flags common to every command. */

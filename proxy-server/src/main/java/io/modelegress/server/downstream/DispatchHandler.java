@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
  * starts forwarding. One exchange at a time per connection; a
  * pipelined request waits for the one before it.
  */
-public final class DispatchHandler extends ChannelInboundHandlerAdapter {
+public final class DispatchHandler extends ChannelInboundHandlerAdapter implements Drain.InFlight {
 
     private final Supplier<EgressRuntime> runtime;
     private final Drain drain;
@@ -114,7 +114,7 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         closeAfter = !keepAlive;
         Exchange e = new Exchange(rt, ctx, req, rc, keepAlive, () -> onExchangeDone(ctx));
         exchange = e;
-        drain.started(e);
+        drain.started();
         e.start();
     }
 
@@ -128,8 +128,14 @@ public final class DispatchHandler extends ChannelInboundHandlerAdapter {
         rc.headersLimitSource = p.headersLimitSource();
     }
 
+    /** The drain deadline passed with this connection's exchange still running (on this channel's loop). */
+    @Override
+    public void shutDown(io.modelegress.core.error.EgressException why) {
+        if (exchange != null) exchange.fail(why);
+    }
+
     private void onExchangeDone(ChannelHandlerContext ctx) {
-        drain.ended(exchange);
+        drain.ended();
         exchange = null;
         FullHttpRequest next = pending;
         pending = null;

@@ -2,13 +2,13 @@ package io.modelegress.server.ops;
 
 import io.modelegress.core.error.EgressException;
 import io.modelegress.core.error.ErrorCode;
-import io.modelegress.server.upstream.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What graceful shutdown needs to know: the agent connections and the exchanges in flight. Once draining, answers
@@ -16,13 +16,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Drain {
     private final ChannelGroup agentChannels = new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
-    private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
+    // A count, not a set: a shared set took a write to one shared map per request from every event loop. At the
+    // drain deadline each agent connection ends its own exchange (abortRemaining).
+    private final LongAdder inFlight = new LongAdder();
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
 
     public void track(Channel agentChannel) { agentChannels.add(agentChannel); }
 
-    public void started(Exchange e) { inFlight.add(e); }
+    public void started() { inFlight.increment(); }
 
     /** A passed-through WebSocket: drained like a request, ended with 1001 at the drain deadline. */
     public interface Socket {
@@ -37,13 +39,15 @@ public final class Drain {
         wakeIfIdle();
     }
 
-    public void ended(Exchange e) {
-        inFlight.remove(e);
+    public void ended() {
+        inFlight.decrement();
         wakeIfIdle();
     }
 
+    private boolean idle() { return inFlight.sum() == 0 && sockets.isEmpty(); }
+
     private void wakeIfIdle() {
-        if (draining && inFlight.isEmpty() && sockets.isEmpty()) {
+        if (draining && idle()) {
             synchronized (this) {
                 notifyAll();
             }
@@ -53,7 +57,7 @@ public final class Drain {
     /** Waits (on the shutdown thread, never an event loop) until nothing is in flight or {@code nanos} passed. */
     public synchronized boolean awaitIdle(long nanos) throws InterruptedException {
         long end = System.nanoTime() + nanos;
-        while (!inFlight.isEmpty() || !sockets.isEmpty()) {
+        while (!idle()) {
             long left = end - System.nanoTime();
             if (left <= 0) return false;
             java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -65,16 +69,25 @@ public final class Drain {
 
     public void begin() { draining = true; }
 
-    public int inFlight() { return inFlight.size(); }
+    public int inFlight() { return (int) inFlight.sum(); }
 
     public int openSockets() { return sockets.size(); }
+
+    /** An agent connection's exchange in flight, ended on that connection's event loop at the drain deadline. */
+    public interface InFlight {
+        void shutDown(EgressException why);
+    }
 
     /** Ends whatever is still running, each on its own event loop: a 503 before the commit point, an SSE error after. */
     public void abortRemaining() {
         for (Socket s : sockets) s.shutDown();
-        for (Exchange e : inFlight) {
-            e.downstreamExecutor().execute(() -> e.fail(new EgressException(ErrorCode.SHUTTING_DOWN,
-                    "the sidecar is shutting down and its drain time (server.drain_timeout) ran out")));
+        for (Channel ch : agentChannels) {
+            ch.eventLoop().execute(() -> {
+                for (var entry : ch.pipeline()) {
+                    if (entry.getValue() instanceof InFlight f) f.shutDown(new EgressException(ErrorCode.SHUTTING_DOWN,
+                            "the sidecar is shutting down and its drain time (server.drain_timeout) ran out"));
+                }
+            });
         }
     }
 

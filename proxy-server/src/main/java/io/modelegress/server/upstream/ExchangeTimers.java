@@ -31,7 +31,11 @@ final class ExchangeTimers {
     private Runnable onSdk;
     private Runnable onPhase;
     private ScheduledFuture<?> wake;
-    private long wakeAt = NONE;
+    long wakeAt = NONE;
+    // While the first wake-up waits on the loop's FirstWakes list instead of the timer queue.
+    FirstWakes wakes;
+    ExchangeTimers wakePrev;
+    ExchangeTimers wakeNext;
     /** A wake-up has run: from now on one is scheduled at the exact earliest limit. */
     private boolean firstWakeDone;
     private ScheduledFuture<?> retry;
@@ -102,11 +106,7 @@ final class ExchangeTimers {
         sdkAt = NONE;
         onDeadline = null;
         onSdk = null;
-        if (wake != null) {
-            wake.cancel(false);
-            wake = null;
-            wakeAt = NONE;
-        }
+        disarm();
         if (retry != null) {
             retry.cancel(false);
             retry = null;
@@ -123,18 +123,35 @@ final class ExchangeTimers {
     private void arm() {
         if (finished.getAsBoolean()) return;
         long next = Math.min(deadlineAt, Math.min(sdkAt, phaseAt));
-        if (next == NONE || wake != null && wakeAt <= next) return;
-        if (wake != null) wake.cancel(false);
+        if (next == NONE || (wake != null || wakes != null) && wakeAt <= next) return;
+        disarm();
         long now = loop.ticker().nanoTime();
-        long at = firstWakeDone ? next : Math.min(next, now + FIRST_WAKE_NANOS);
-        wakeAt = at;
-        wake = loop.schedule(wakeUp, Math.max(0, at - now), TimeUnit.NANOSECONDS);
+        if (!firstWakeDone && next >= now + FIRST_WAKE_NANOS) {
+            wakeAt = now + FIRST_WAKE_NANOS;
+            FirstWakes.of(loop).add(this);
+            return;
+        }
+        wakeAt = next;
+        wake = loop.schedule(wakeUp, Math.max(0, next - now), TimeUnit.NANOSECONDS);
+    }
+
+    private void disarm() {
+        if (wake != null) wake.cancel(false);
+        if (wakes != null) wakes.remove(this);
+        wake = null;
+        wakeAt = NONE;
+    }
+
+    /** The first wake-up, from the loop's {@link FirstWakes} list. */
+    void firstWake() {
+        wakeUp();
     }
 
     /** Runs the earliest limit that is due (on a tie: deadline, then SDK, then phase), then re-arms for the rest. */
     private void wakeUp() {
         firstWakeDone = true;
         wake = null;
+        wakes = null;
         wakeAt = NONE;
         if (finished.getAsBoolean()) return;
         long now = loop.ticker().nanoTime();

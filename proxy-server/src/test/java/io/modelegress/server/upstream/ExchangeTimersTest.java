@@ -131,6 +131,50 @@ class ExchangeTimersTest {
         assertEquals(List.of(), fired);
     }
 
+    /**
+     * A thousand ordinary exchanges on one loop, each answered in a few milliseconds: their first wake-ups share the
+     * loop's one list (FirstWakes) and one task on its timer queue, not a task each.
+     */
+    @Test
+    void aThousandOrdinaryExchangesOnOneLoopShareOneTimerTask() {
+        int[] scheduled = {0};
+        io.netty.util.concurrent.EventExecutor loop = counting(channel.eventLoop(), scheduled);
+        for (int i = 0; i < 1000; i++) {
+            ExchangeTimers t = new ExchangeTimers(loop, () -> finished);
+            t.deadline(TimeUnit.SECONDS.toNanos(600), () -> fired.add("deadline"));
+            t.phase(limit(120_000), () -> fired.add("headers"));
+            if (i % 10 == 0) advance(1);
+            t.cancelAll();
+        }
+        assertEquals(1, scheduled[0], "timer tasks scheduled for 1000 ordinary exchanges");
+        advance(5_000);
+        assertEquals(List.of(), fired);
+    }
+
+    /** Exchanges armed at different times each wake a second after their own arming, and fire at their own limit. */
+    @Test
+    void firstWakeUpsOnTheSharedListKeepEachExchangesOwnLimits() {
+        ExchangeTimers a = new ExchangeTimers(channel.eventLoop(), () -> false);
+        ExchangeTimers gone = new ExchangeTimers(channel.eventLoop(), () -> false);
+        ExchangeTimers b = new ExchangeTimers(channel.eventLoop(), () -> false);
+        a.deadline(TimeUnit.MILLISECONDS.toNanos(1_500), () -> fired.add("a"));
+        advance(200);
+        gone.deadline(TimeUnit.MILLISECONDS.toNanos(1_100), () -> fired.add("gone"));
+        advance(300);
+        b.deadline(TimeUnit.MILLISECONDS.toNanos(1_200), () -> fired.add("b")); // due at 1,700 ms
+        gone.cancelAll();
+        advance(999); // 1,499 ms
+        assertEquals(List.of(), fired);
+        advance(1);
+        assertEquals(List.of("a"), fired);
+        advance(199);
+        assertEquals(List.of("a"), fired);
+        advance(1);
+        assertEquals(List.of("a", "b"), fired);
+        advance(10_000);
+        assertEquals(List.of("a", "b"), fired, "the cancelled exchange never fires");
+    }
+
     /** The early first wake-up changes no limit: the long ones still fire at their time, a short one at its own. */
     @Test
     void limitsFireAtTheirTimeAfterTheEarlyFirstWakeUp() {
