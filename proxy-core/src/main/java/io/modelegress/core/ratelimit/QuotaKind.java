@@ -8,8 +8,15 @@ public enum QuotaKind {
     OUTPUT_TOKENS("output-tokens");
 
     private final String headerPart;
+    private final String waitReason;
 
-    QuotaKind(String headerPart) { this.headerPart = headerPart; }
+    QuotaKind(String headerPart) {
+        this.headerPart = headerPart;
+        this.waitReason = "the upstream's remaining " + headerPart;
+    }
+
+    /** What a wait on this quota says it waits for (made once, not on every estimate). */
+    String waitReason() { return waitReason; }
 
     /** The name's part in the headers: {@code x-ratelimit-remaining-<part>}, {@code anthropic-ratelimit-<part>-reset}. */
     public String headerPart() { return headerPart; }

@@ -19,6 +19,9 @@ final class StartPacer {
     private TokenBucket requestBucket;
     private TokenBucket tokenBucket;
     private int share = 1;
+    // What a wait on each bucket says it waits for: made with the buckets, not on every estimate.
+    private String requestReason;
+    private String tokenReason;
 
     StartPacer(RateLimits limits, Ticker ticker) {
         this.limits = limits;
@@ -41,6 +44,9 @@ final class StartPacer {
         long tpm = scaled(limits.tokensPerMinute());
         requestBucket = rpm > 0 ? TokenBucket.paced(rpm, ticker) : null;
         tokenBucket = tpm > 0 ? TokenBucket.paced(tpm, ticker) : null;
+        String fleet = share > 1 ? " / " + share + " replicas" : "";
+        requestReason = "requests_per_minute: " + limits.requestsPerMinute() + fleet;
+        tokenReason = "tokens_per_minute: " + limits.tokensPerMinute() + fleet;
     }
 
     private long scaled(long perMinute) {
@@ -55,15 +61,8 @@ final class StartPacer {
     WaitEstimate wait(long nowNanos, TokenCount need, long aheadRequests, TokenCount aheadTokens, boolean buckets) {
         WaitEstimate wait = quota.estimate(nowNanos, need, aheadRequests, aheadTokens);
         if (!buckets) return wait;
-        String fleet = share > 1 ? " / " + share + " replicas" : "";
-        if (requestBucket != null) {
-            wait = wait.max(requestBucket.nanosUntilAvailable(1, aheadRequests),
-                    "requests_per_minute: " + limits.requestsPerMinute() + fleet);
-        }
-        if (tokenBucket != null) {
-            wait = wait.max(tokenBucket.nanosUntilAvailable(need.total(), aheadTokens.total()),
-                    "tokens_per_minute: " + limits.tokensPerMinute() + fleet);
-        }
+        if (requestBucket != null) wait = wait.max(requestBucket.nanosUntilAvailable(1, aheadRequests), requestReason);
+        if (tokenBucket != null) wait = wait.max(tokenBucket.nanosUntilAvailable(need.total(), aheadTokens.total()), tokenReason);
         return wait;
     }
 

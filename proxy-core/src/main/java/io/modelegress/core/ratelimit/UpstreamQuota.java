@@ -45,7 +45,7 @@ final class UpstreamQuota {
             QuotaKind kind = e.getKey();
             long ahead = kind == QuotaKind.REQUESTS ? aheadRequests : kind.cost(aheadTokens);
             long nanos = e.getValue().nanosUntil(nowNanos, ahead + kind.cost(need));
-            wait = wait.max(nanos, "the upstream's remaining " + kind.headerPart());
+            wait = wait.max(nanos, kind.waitReason());
         }
         return wait;
     }
