@@ -64,8 +64,16 @@ final class ExchangeTimers {
         arm();
     }
 
-    /** Arms the phase timer, replacing the one before. */
+    /**
+     * Arms the phase timer, replacing the one before. A phase the deadline caps ({@link Deadline.Limit#isDeadline})
+     * is the deadline's own timer: it is not armed twice, so the two cannot race (on a busy loop the phase's clock
+     * read could land it a few microseconds ahead and answer with the phase's message instead of the deadline's).
+     */
     void phase(Deadline.Limit limit, Runnable onFire) {
+        if (limit.isDeadline() && deadlineAt != NONE) {
+            cancelPhase();
+            return;
+        }
         phaseAt = loop.ticker().nanoTime() + limit.nanos();
         onPhase = onFire;
         arm();

@@ -175,6 +175,31 @@ class ExchangeTimersTest {
         assertEquals(List.of("a", "b"), fired, "the cancelled exchange never fires");
     }
 
+    /**
+     * A phase capped by the deadline is the deadline: armed a moment later from a clock read a moment earlier, it
+     * used to land a microsecond ahead of the deadline on a busy loop and answer with its own message. Only the
+     * deadline fires, at its time; a phase with a limit of its own still fires.
+     */
+    @Test
+    void aPhaseTheDeadlineCapsIsNotArmedTwice() {
+        timers.deadline(TimeUnit.MILLISECONDS.toNanos(900), () -> fired.add("deadline"));
+        advance(2);
+        timers.phase(new Deadline.Limit(TimeUnit.MILLISECONDS.toNanos(897), "the agent SDK's own timeout", Duration.ofMillis(900)),
+                () -> fired.add("phase"));
+        advance(897);
+        assertEquals(List.of(), fired);
+        advance(1);
+        assertEquals(List.of("deadline"), fired);
+        advance(5_000);
+        assertEquals(List.of("deadline"), fired);
+
+        ExchangeTimers other = new ExchangeTimers(channel.eventLoop(), () -> false);
+        other.deadline(TimeUnit.MILLISECONDS.toNanos(900), () -> fired.add("other deadline"));
+        other.phase(limit(300), () -> fired.add("own phase"));
+        advance(300);
+        assertEquals(List.of("deadline", "own phase"), fired);
+    }
+
     /** The early first wake-up changes no limit: the long ones still fire at their time, a short one at its own. */
     @Test
     void limitsFireAtTheirTimeAfterTheEarlyFirstWakeUp() {
