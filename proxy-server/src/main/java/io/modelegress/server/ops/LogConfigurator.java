@@ -1,6 +1,6 @@
 package io.modelegress.server.ops;
 
-import ch.qos.logback.classic.AsyncAppender;
+import io.modelegress.server.events.StdoutAccessAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -13,7 +13,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 /**
  * The sidecar's logging, set up in code (found by logback through the service loader) because parsing an XML
  * config costs about half a second of start-up. Application log: human-readable on stderr. Access log: one JSON
- * line per request on stdout, through a queue that never blocks an event loop (lines are dropped when it is full).
+ * line per request on stdout, built and written in batches off the event loops ({@code AccessLog}; lines are
+ * dropped, and counted on stderr, when its queue is full).
  * {@code MODEL_EGRESS_LOG_LEVEL} and {@code MODEL_EGRESS_ACCESS_LOG} set the levels. A {@code logback.xml} or
  * {@code -Dlogback.configurationFile} still takes precedence.
  */
@@ -26,14 +27,16 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         if (fileConfig && !"builtin".equals(System.getProperty("modelegress.logging"))) return ExecutionStatus.NEUTRAL;
         ConsoleAppender<ILoggingEvent> stderr = console(ctx, "STDERR", "System.err",
                 "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n");
-        ConsoleAppender<ILoggingEvent> stdout = console(ctx, "ACCESS_OUT", "System.out", "%msg%n");
-        AsyncAppender access = new AsyncAppender();
+        // The access log's own thread (AccessLogWriter) calls this appender and flushes it once per batch: the
+        // event loops only queue a line's figures, so no queue of logback's is needed in between.
+        PatternLayoutEncoder accessEnc = new PatternLayoutEncoder();
+        accessEnc.setContext(ctx);
+        accessEnc.setPattern("%msg%n");
+        accessEnc.start();
+        StdoutAccessAppender access = new StdoutAccessAppender();
         access.setContext(ctx);
         access.setName("ACCESS");
-        access.setQueueSize(8192);
-        access.setDiscardingThreshold(0);
-        access.setNeverBlock(true);
-        access.addAppender(stdout);
+        access.setEncoder(accessEnc);
         access.start();
 
         Logger accessLogger = ctx.getLogger("access");

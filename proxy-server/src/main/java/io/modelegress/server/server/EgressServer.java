@@ -228,6 +228,7 @@ public final class EgressServer implements AutoCloseable {
         workers.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         runtime.get().close();
+        io.modelegress.server.events.AccessLog.flush(1000); // the last requests' lines, before the JVM exits
         LOG.info("stopped");
     }
 
