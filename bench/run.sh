@@ -47,6 +47,7 @@ QUIET_PCT=${QUIET_PCT:-10}          # "quiet": other processes use under this % 
 NOISY_PCT=${NOISY_PCT:-20}          # a load cell disturbed more than this is measured again...
 NOISY_RETRIES=${NOISY_RETRIES:-2}   # ...up to this many times
 SIDECAR_JVM_FLAGS=${SIDECAR_JVM_FLAGS:-"-XX:+UseSerialGC -Xms64m -Xmx256m"}
+SIDECAR_ACCESS_LOG=${SIDECAR_ACCESS_LOG:-OFF}   # the sidecar's access log (MODEL_EGRESS_ACCESS_LOG): OFF like nginx's here; INFO as deployed
 # The image's own flags (deploy/Dockerfile's JAVA_TOOL_OPTIONS, its archive path left out) under the pod's memory
 # limit (256Mi in deploy/k8s), which -XX:MaxRAM stands for outside a container: the start phase's last row.
 IMAGE_JVM_FLAGS=${IMAGE_JVM_FLAGS:-"$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"/\1/p' "$ROOT/deploy/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//') -XX:MaxRAM=256m"}
@@ -367,7 +368,7 @@ start_sidecar() { # config-file log-file [extra jvm flags]: sets SIDECAR_PID and
   local t0
   usec_now; t0=$NOW_US
   # shellcheck disable=SC2086
-  MODEL_EGRESS_ACCESS_LOG=OFF java $SIDECAR_JVM_FLAGS ${3:-} -jar "$SIDECAR_JAR" --config "$1" >"$2" 2>&1 &
+  MODEL_EGRESS_ACCESS_LOG=$SIDECAR_ACCESS_LOG java $SIDECAR_JVM_FLAGS ${3:-} -jar "$SIDECAR_JAR" --config "$1" >"$2" 2>&1 &
   SIDECAR_PID=$!; PIDS+=("$SIDECAR_PID")
   until readyz_ok; do
     kill -0 "$SIDECAR_PID" 2>/dev/null || { log "sidecar exited: $(tail -5 "$2")"; return 1; }

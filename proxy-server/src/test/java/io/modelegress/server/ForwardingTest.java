@@ -171,7 +171,7 @@ class ForwardingTest {
     private void closeUpstreamConnections() {
         openai.closeConnections();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-                .until(() -> sidecar.server.runtime().pool().counts("openai").idle.get() == 0);
+                .until(() -> sidecar.server.runtime().pool().counts("openai").idle.intValue() == 0);
     }
 
     @Test

@@ -87,10 +87,10 @@ public final class EgressRuntime implements ExchangeContext {
         this.ticker = ticker;
         for (String u : config.upstreams().keySet()) {
             ConnectionPool.Counts c = pool.counts(u);
-            metrics.gauge("egress.upstream.connections", c.active::get, "upstream", u, "state", "active");
-            metrics.gauge("egress.upstream.connections", c.idle::get, "upstream", u, "state", "idle");
-            metrics.gauge("egress.upstream.connections.opened", c.opened::get, "upstream", u);
-            metrics.gauge("egress.upstream.streams", c.streams::get, "upstream", u);
+            metrics.gauge("egress.upstream.connections", c.active::intValue, "upstream", u, "state", "active");
+            metrics.gauge("egress.upstream.connections", c.idle::intValue, "upstream", u, "state", "idle");
+            metrics.gauge("egress.upstream.connections.opened", c.opened::intValue, "upstream", u);
+            metrics.gauge("egress.upstream.streams", c.streams::intValue, "upstream", u);
         }
         this.health = new HealthChecks(config, pool, proxies::hopFor, ticker, metrics);
         for (UpstreamSettings u : config.upstreams().values()) {

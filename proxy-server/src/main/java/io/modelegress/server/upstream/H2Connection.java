@@ -95,7 +95,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         this.counts = counts;
         this.maxLifetimeNanos = maxLifetimeNanos;
         this.onClose = onClose;
-        counts.idle.incrementAndGet();
+        counts.idle.increment();
         return true;
     }
 
@@ -118,11 +118,11 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     /** A new stream, counted from now (the open completes on this loop, usually at once). */
     Future<Http2StreamChannel> openStream() {
         if (streams++ == 0 && counts != null && !closed) {
-            counts.idle.decrementAndGet();
-            counts.active.incrementAndGet();
+            counts.idle.decrement();
+            counts.active.increment();
         }
         opened++;
-        if (counts != null) counts.streams.incrementAndGet();
+        if (counts != null) counts.streams.increment();
         Future<Http2StreamChannel> f = new Http2StreamChannelBootstrap(channel).open();
         f.addListener(done -> {
             if (done.isSuccess()) ((Channel) done.getNow()).closeFuture().addListener(c -> streamClosed());
@@ -133,10 +133,10 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     private void streamClosed() {
         streams--;
-        if (counts != null) counts.streams.decrementAndGet();
+        if (counts != null) counts.streams.decrement();
         if (streams == 0 && !closed && counts != null) {
-            counts.active.decrementAndGet();
-            counts.idle.incrementAndGet();
+            counts.active.decrement();
+            counts.idle.increment();
         }
         if (streams == 0 && goingAway) channel.close();
     }
@@ -177,8 +177,8 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         if (!closed) {
             closed = true;
             if (counts != null) {
-                if (streams > 0) counts.active.decrementAndGet();
-                else counts.idle.decrementAndGet();
+                if (streams > 0) counts.active.decrement();
+                else counts.idle.decrement();
             }
             if (onClose != null) onClose.run();
         }

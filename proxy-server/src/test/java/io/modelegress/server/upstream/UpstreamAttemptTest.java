@@ -61,7 +61,7 @@ class UpstreamAttemptTest {
         assertEquals(List.of("attempt 1 up", "connect", "connected", "headers 200", "committed", "attempt end ok", "end ok"), h.events);
         assertEquals(List.of("HEAD 200", "{}"), h.agentReceived());
         assertTrue(h.upstream().isActive(), "a clean keep-alive answer leaves its connection pooled");
-        assertEquals(1, h.rt.pool().counts("up").idle.get());
+        assertEquals(1, h.rt.pool().counts("up").idle.intValue());
     }
 
     @Test
