@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What every request pays its upstream's limiter (issue 20): a start asked and granted, then the permit given back,
- * on an upstream without limits (the default). {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes per cycle.
+ * on an upstream without limits (the default: no lock while nothing holds starts), and under a request budget.
+ * {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes per cycle.
  *
  * <pre>java -jar bench/target/benchmarks.jar UpstreamLimiterBenchmark -prof gc</pre>
  */
@@ -31,15 +32,26 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class UpstreamLimiterBenchmark {
     private UpstreamLimiter limiter;
+    private UpstreamLimiter budgeted;
 
     @Setup
     public void setUp() {
         limiter = new UpstreamLimiter("bench", RateLimits.unlimited(), Ticker.SYSTEM, (task, delayNanos) -> { });
+        // A request budget far above what one thread can start: every start asks the bucket, under the lock.
+        budgeted = new UpstreamLimiter("bench", new RateLimits(0, 6_000_000_000L, 0, 100, java.time.Duration.ofSeconds(30)),
+                Ticker.SYSTEM, (task, delayNanos) -> { });
     }
 
     @Benchmark
     public boolean startAndRelease() {
         Admission a = limiter.submit(TokenCount.ZERO, UpstreamLimiter.NO_DEADLINE);
         return ((Admission.Granted) a).permit().release();
+    }
+
+    /** The same under {@code limits.requests_per_minute}: the locked path, with the bucket asked on every start. */
+    @Benchmark
+    public boolean startAndReleaseUnderARequestBudget() {
+        Admission a = budgeted.submit(TokenCount.ZERO, UpstreamLimiter.NO_DEADLINE);
+        return a instanceof Admission.Granted g && g.permit().release();
     }
 }
