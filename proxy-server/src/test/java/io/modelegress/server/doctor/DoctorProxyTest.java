@@ -12,7 +12,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -52,11 +51,19 @@ class DoctorProxyTest {
         return MainTestAccess.run(Map.of(), "doctor", "--config", f.toString());
     }
 
+    /**
+     * A loopback port that refuses connections and stays refused: bound by a socket that never listens, held for the
+     * test JVM's life. (A port found free and let go could be handed to the next listener bound to port 0, even the
+     * sidecar's own: a CONNECT would then reach something that answers, not a refusal.)
+     */
     static int refusedPort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        HELD_PORTS.add(s);
+        return s.getLocalPort();
     }
+
+    private static final java.util.List<java.net.Socket> HELD_PORTS = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
     @Test
     void showsEachFailoverStepAndThePathThatWorked() throws Exception {
