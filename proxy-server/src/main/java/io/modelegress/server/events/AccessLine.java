@@ -1,5 +1,7 @@
 package io.modelegress.server.events;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
 /**
  * The figures of one access-log line, copied off the request on its event loop; {@link #appendTo} builds the JSON
  * on the access log's thread. Times in nanoseconds ({@code -1}: did not happen), printed as milliseconds with
@@ -54,26 +56,9 @@ record AccessLine(String requestId, String method, String path, String route, St
         b.append(frac);
     }
 
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
-
-    /** {@code s} as the inside of a JSON string (as Jackson's JsonStringEncoder escapes it; null as empty): quotes, backslashes and control characters escaped. */
+    /** {@code s} as the inside of a JSON string, escaped by Jackson straight into {@code b} (null as empty). */
     static StringBuilder escaped(StringBuilder b, String s) {
-        if (s == null) return b;
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '"': b.append("\\\""); break;
-                case '\\': b.append("\\\\"); break;
-                case '\n': b.append("\\n"); break;
-                case '\r': b.append("\\r"); break;
-                case '\t': b.append("\\t"); break;
-                case '\b': b.append("\\b"); break;
-                case '\f': b.append("\\f"); break;
-                default:
-                    if (ch < 0x20) b.append("\\u00").append(HEX[ch >> 4]).append(HEX[ch & 0xF]);
-                    else b.append(ch);
-            }
-        }
+        if (s != null) JsonStringEncoder.getInstance().quoteAsString(s, b);
         return b;
     }
 }

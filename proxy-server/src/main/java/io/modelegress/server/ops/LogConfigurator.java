@@ -29,14 +29,10 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
                 "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n");
         // The access log's own thread (AccessLogWriter) calls this appender and flushes it once per batch: the
         // event loops only queue a line's figures, so no queue of logback's is needed in between.
-        PatternLayoutEncoder accessEnc = new PatternLayoutEncoder();
-        accessEnc.setContext(ctx);
-        accessEnc.setPattern("%msg%n");
-        accessEnc.start();
         StdoutAccessAppender access = new StdoutAccessAppender();
         access.setContext(ctx);
         access.setName("ACCESS");
-        access.setEncoder(accessEnc);
+        access.setEncoder(encoder(ctx, "%msg%n"));
         access.start();
 
         Logger accessLogger = ctx.getLogger("access");
@@ -52,16 +48,20 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
-    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx, String name, String target, String pattern) {
+    private static PatternLayoutEncoder encoder(LoggerContext ctx, String pattern) {
         PatternLayoutEncoder enc = new PatternLayoutEncoder();
         enc.setContext(ctx);
         enc.setPattern(pattern);
         enc.start();
+        return enc;
+    }
+
+    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx, String name, String target, String pattern) {
         ConsoleAppender<ILoggingEvent> a = new ConsoleAppender<>();
         a.setContext(ctx);
         a.setName(name);
         a.setTarget(target);
-        a.setEncoder(enc);
+        a.setEncoder(encoder(ctx, pattern));
         a.start();
         return a;
     }

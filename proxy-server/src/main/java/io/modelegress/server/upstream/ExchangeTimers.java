@@ -150,16 +150,13 @@ final class ExchangeTimers {
         wakeAt = NONE;
     }
 
-    /** The first wake-up, from the loop's {@link FirstWakes} list. */
-    void firstWake() {
-        wakeUp();
-    }
-
-    /** Runs the earliest limit that is due (on a tie: deadline, then SDK, then phase), then re-arms for the rest. */
-    private void wakeUp() {
+    /**
+     * Runs the earliest limit that is due (on a tie: deadline, then SDK, then phase), then re-arms for the rest. The
+     * first comes from the loop's {@link FirstWakes} list (which has unlinked it), the others from the timer queue.
+     */
+    void wakeUp() {
         firstWakeDone = true;
         wake = null;
-        wakes = null;
         wakeAt = NONE;
         if (finished.getAsBoolean()) return;
         long now = loop.ticker().nanoTime();

@@ -65,7 +65,7 @@ final class FirstWakes {
         while (head != null && head.wakeAt <= now) {
             ExchangeTimers due = head;
             remove(due);
-            due.firstWake();
+            due.wakeUp();
         }
         if (head != null && task == null) {
             task = loop.schedule(tick, Math.max(0, head.wakeAt - now), TimeUnit.NANOSECONDS);
