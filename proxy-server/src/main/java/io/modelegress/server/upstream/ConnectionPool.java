@@ -198,6 +198,8 @@ public final class ConnectionPool {
         boolean released;
         /** The attempt's reader while leased: installed by a field write, not a pipeline change per request. */
         ResponseReader relay;
+        /** h2: the GOAWAY that left this stream out, told to the reader once the codec has closed the stream. */
+        Throwable refused;
 
         Watch(Channel channel, String key, Counts counts, boolean stream) {
             this.channel = channel;
@@ -230,7 +232,7 @@ public final class ConnectionPool {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (stream) {
-                H2Streams.event(relay, ctx, evt);
+                H2Streams.event(this, ctx, evt);
                 return;
             }
             if (evt instanceof IdleStateEvent) {
@@ -244,7 +246,8 @@ public final class ConnectionPool {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             ResponseReader r = relay;
-            if (r != null) r.inactive();
+            if (r != null && refused != null) r.exception(ctx, refused);
+            else if (r != null) r.inactive();
             if (stream) {
                 released = true;
                 ctx.fireChannelInactive();

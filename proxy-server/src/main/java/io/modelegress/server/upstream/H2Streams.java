@@ -16,13 +16,24 @@ final class H2Streams {
         if (msg instanceof HttpResponse) ((HttpResponse) msg).headers().remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
     }
 
-    /** A {@code RST_STREAM} or a {@code GOAWAY} that leaves this stream out reaches the reader as a broken connection. */
-    static void event(ResponseReader reader, ChannelHandlerContext ctx, Object evt) {
+    /**
+     * A {@code RST_STREAM} or a {@code GOAWAY} that leaves this stream out reaches the reader as a broken connection.
+     * A GOAWAY's is told only after the codec has closed the stream (in the same call, after this event), so that
+     * closing it sends no {@code RST_STREAM}: the server never created the stream, and a server that counts a reset
+     * of a stream it never saw as a connection error (Netty's does) would end every stream still running on it.
+     */
+    static void event(ConnectionPool.Watch watch, ChannelHandlerContext ctx, Object evt) {
         try {
-            Throwable cause = null;
-            if (evt instanceof Http2ResetFrame) cause = H2StreamReset.reset(((Http2ResetFrame) evt).errorCode());
-            else if (evt instanceof Http2GoAwayFrame) cause = H2StreamReset.goAway(((Http2GoAwayFrame) evt).lastStreamId());
-            if (cause != null && reader != null) reader.exception(ctx, cause);
+            ResponseReader reader = watch.relay;
+            if (evt instanceof Http2ResetFrame) {
+                if (reader != null) reader.exception(ctx, H2StreamReset.reset(((Http2ResetFrame) evt).errorCode()));
+            } else if (evt instanceof Http2GoAwayFrame && reader != null) {
+                watch.refused = H2StreamReset.goAway(((Http2GoAwayFrame) evt).lastStreamId());
+                ctx.executor().execute(() -> { // the close (channelInactive) usually tells it first
+                    ResponseReader r = watch.relay;
+                    if (r != null) r.exception(ctx, watch.refused);
+                });
+            }
         } finally {
             ReferenceCountUtil.release(evt);
         }

@@ -25,10 +25,13 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -36,6 +39,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.logging.LogLevel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
@@ -47,6 +51,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,7 +60,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real HTTP/2 server over TLS on loopback (Netty's own codec), signed by a test CA the sidecar trusts through
  * {@link #caBundle()}: it offers {@code h2,http/1.1} by ALPN (or only {@code http/1.1}), announces a
  * {@code SETTINGS_MAX_CONCURRENT_STREAMS}, counts the connections it accepted and the streams each carries at once,
- * and answers every request with a {@link Script} that can stream, reset the stream or send GOAWAY.
+ * and answers every request with a {@link Script} that can stream, reset the stream or send GOAWAY. It notes
+ * every {@code RST_STREAM} the client sends ({@link #resetsReceived()}).
  */
 public final class H2Upstream implements AutoCloseable {
     private static final AttributeKey<AtomicInteger> ACTIVE = AttributeKey.valueOf("h2upstream.active");
@@ -78,6 +84,7 @@ public final class H2Upstream implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger maxStreamsSeen = new AtomicInteger();
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Integer> resetsReceived = new ConcurrentLinkedQueue<>();
     private volatile Script script = r -> r.json(200, "{\"ok\":true}");
 
     /** {@code offerH2} false: ALPN offers only http/1.1; {@code maxConcurrentStreams} 0: no limit announced. */
@@ -122,7 +129,13 @@ public final class H2Upstream implements AutoCloseable {
     private void h2(Channel ch, int max) {
         Http2Settings settings = Http2Settings.defaultSettings();
         if (max > 0) settings.maxConcurrentStreams(max);
-        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings).build(),
+        Http2FrameLogger resets = new Http2FrameLogger(LogLevel.TRACE) {
+            @Override
+            public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+                if (direction == Direction.INBOUND) resetsReceived.add(streamId);
+            }
+        };
+        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings).frameLogger(resets).build(),
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel child) {
@@ -146,6 +159,9 @@ public final class H2Upstream implements AutoCloseable {
 
     /** TCP connections accepted so far. */
     public int connections() { return connections.get(); }
+
+    /** The stream ids of every {@code RST_STREAM} the client sent, on any connection, in order. */
+    public List<Integer> resetsReceived() { return List.copyOf(resetsReceived); }
 
     /** The most streams one connection carried at once. */
     public int maxConcurrentStreamsSeen() { return maxStreamsSeen.get(); }
@@ -211,13 +227,17 @@ public final class H2Upstream implements AutoCloseable {
 
         /**
          * h2 only: the graceful shutdown of RFC 9113 §6.8 on this request's connection: a GOAWAY with last-stream-id
-         * 2^31-1 (no new streams, nothing refused), and {@code millis} later one naming the last stream it took. The
-         * streams it took still finish.
+         * 2^31-1 (no new streams, nothing refused) and a PING; when the PING's ACK is back (one round trip, so every
+         * stream the client opened before it saw the first GOAWAY has arrived), a GOAWAY naming the last stream it
+         * took. The streams it took still finish. (A fixed delay instead raced a loaded machine: a stream could
+         * arrive after the second GOAWAY, and Netty's server counts its DATA as a connection error.)
          */
-        public void gracefulGoAway(long millis) {
-            connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
-            connection.eventLoop().schedule(() -> { connection.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)); },
-                    millis, TimeUnit.MILLISECONDS);
+        public void gracefulGoAway() {
+            connection.eventLoop().execute(() -> {
+                connection.pipeline().addLast(new FinalGoAway());
+                connection.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
+                connection.writeAndFlush(new DefaultHttp2PingFrame(FinalGoAway.PING));
+            });
         }
 
         /** h2 only: this request's stream id. */
@@ -238,6 +258,21 @@ public final class H2Upstream implements AutoCloseable {
 
         /** Runs {@code r} on the stream's loop after {@code millis}. */
         public void later(long millis, Runnable r) { channel.eventLoop().schedule(r, millis, TimeUnit.MILLISECONDS); }
+    }
+
+    /** The second GOAWAY of {@link Request#gracefulGoAway()}, at the ACK of its PING. */
+    private static final class FinalGoAway extends io.netty.channel.ChannelInboundHandlerAdapter {
+        static final long PING = 0x60A7A1L;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2PingFrame && ((Http2PingFrame) msg).ack() && ((Http2PingFrame) msg).content() == PING) {
+                ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+                ctx.pipeline().remove(this);
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
