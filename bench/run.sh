@@ -51,6 +51,9 @@ SIDECAR_ACCESS_LOG=${SIDECAR_ACCESS_LOG:-OFF}   # the sidecar's access log (MODE
 # The image's own flags (deploy/Dockerfile's JAVA_TOOL_OPTIONS, its archive path left out) under the pod's memory
 # limit (256Mi in deploy/k8s), which -XX:MaxRAM stands for outside a container: the start phase's last row.
 IMAGE_JVM_FLAGS=${IMAGE_JVM_FLAGS:-"$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"/\1/p' "$ROOT/deploy/Dockerfile" | sed 's/ *-XX:SharedArchiveFile=[^ ]*//') -XX:MaxRAM=256m"}
+# The load, SSE and profile phases run the sidecar as the image runs it (issue 20 sets its targets with the image's
+# flags); the scale, rate and redis phases keep SIDECAR_JVM_FLAGS (10,000 streams do not fit a 256 MiB pod).
+LOAD_JVM_FLAGS=${LOAD_JVM_FLAGS:-$IMAGE_JVM_FLAGS}
 IDLE_WAIT=${IDLE_WAIT:-5}           # seconds after ready at which idle RSS is read
 SIDECAR_JAR=${SIDECAR_JAR:-$ROOT/proxy-server/target/model-egress.jar}
 BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/bench.jar}
@@ -368,7 +371,7 @@ start_sidecar() { # config-file log-file [extra jvm flags]: sets SIDECAR_PID and
   local t0
   usec_now; t0=$NOW_US
   # shellcheck disable=SC2086
-  MODEL_EGRESS_ACCESS_LOG=$SIDECAR_ACCESS_LOG java $SIDECAR_JVM_FLAGS ${3:-} -jar "$SIDECAR_JAR" --config "$1" >"$2" 2>&1 &
+  MODEL_EGRESS_ACCESS_LOG=$SIDECAR_ACCESS_LOG java ${JVM_FLAGS:-$SIDECAR_JVM_FLAGS} ${3:-} -jar "$SIDECAR_JAR" --config "$1" >"$2" 2>&1 &
   SIDECAR_PID=$!; PIDS+=("$SIDECAR_PID")
   until readyz_ok; do
     kill -0 "$SIDECAR_PID" 2>/dev/null || { log "sidecar exited: $(tail -5 "$2")"; return 1; }
@@ -676,7 +679,7 @@ phase_redis() {
 phase_profile() {
   # Against the load table's upstream (the zero-cost one by default), so the profile is the proxy's own cost.
   UPSTREAM_KIND=$LOAD_UPSTREAM
-  [[ -n "$SIDECAR_PID" ]] || start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-profile.log"
+  [[ -n "$SIDECAR_PID" ]] || JVM_FLAGS=$LOAD_JVM_FLAGS start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-profile.log"
   run_wrk sidecar "$(url_of sidecar)" 64 "$PROFILE_WARMUP" >/dev/null
   local c
   for c in $PROFILE_CONCURRENCIES; do
@@ -705,7 +708,7 @@ machine() {
   out "- $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo) (family $(awk -F': ' '/^cpu family/ {print $2; exit}' /proc/cpuinfo), model $(awk -F': ' '/^model\t/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
   out "- $(java -version 2>&1 | sed -n 2p); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   out "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  out "- sidecar JVM flags: \`$SIDECAR_JVM_FLAGS\`; mock: $MOCK_THREADS event loop thread(s), ${DELAY_MS} ms delay"
+  out "- sidecar JVM flags: load, SSE and profile \`$LOAD_JVM_FLAGS\` (the image's); scale, rate, redis \`$SIDECAR_JVM_FLAGS\`; mock: $MOCK_THREADS event loop thread(s), ${DELAY_MS} ms delay"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -727,13 +730,17 @@ start_zero
 start_nginx
 write_sidecar_config "$WORK/sidecar.yaml" ""
 if has_phase start; then phase_start; fi
-if has_phase load || has_phase sse || has_phase scale; then
-  start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar.log"
+if has_phase load || has_phase sse; then
+  JVM_FLAGS=$LOAD_JVM_FLAGS start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar.log"
 fi
 if has_phase load; then phase_load; fi
 if has_phase sse; then phase_sse; fi
 if has_phase profile; then phase_profile; fi
-if has_phase scale; then phase_scale; fi
+if has_phase scale; then
+  stop_sidecar
+  start_sidecar "$WORK/sidecar.yaml" "$OUT/sidecar-scale.log"
+  phase_scale
+fi
 if has_phase rate; then phase_rate; fi
 if has_phase redis; then phase_redis; fi
 stop_sidecar
