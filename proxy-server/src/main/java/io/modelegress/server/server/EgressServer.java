@@ -15,7 +15,7 @@ import io.modelegress.server.doctor.DoctorRuns;
 import io.modelegress.server.metrics.EgressMetrics;
 import io.modelegress.server.pipeline.DownstreamInitializer;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -113,7 +113,7 @@ public final class EgressServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .handler(agentLimit)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    .childOption(ChannelOption.ALLOCATOR, ByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                     .childHandler(new DownstreamInitializer(runtime::get, drain)), cfg.server().listen(), "server.listen");
             adminChannel = bind(new ServerBootstrap()

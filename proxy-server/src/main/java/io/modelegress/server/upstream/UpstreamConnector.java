@@ -173,8 +173,8 @@ public final class UpstreamConnector implements Connector {
                 .resolver(NoopAddressResolverGroup.INSTANCE)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectLimit.nanos() / 1_000_000)))
                 .option(ChannelOption.TCP_NODELAY, true)
-                // The agent side's allocator (EgressServer): one pool for both sides of an exchange, not two.
-                .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
+                // The agent side's allocator (EgressServer): Netty 4.2's default, adaptive one on both sides of an exchange.
+                .option(ChannelOption.ALLOCATOR, io.netty.buffer.ByteBufAllocator.DEFAULT)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
