@@ -25,6 +25,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        nettyJfrOffUnlessAsked();
         leakDetectionOffUnlessAsked();
         int code = run(args, System.getenv(), System.out, System.err);
         if (code != OK || args.length > 0 && !args[0].startsWith("--config")) System.exit(code);
@@ -40,6 +41,16 @@ public final class Main {
         if (System.getProperty("io.netty.leakDetection.level") == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
             io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
         }
+    }
+
+    /**
+     * Netty 4.2 looks up {@code jdk.jfr.FlightRecorder} when it first loads, to emit its allocator's JFR events:
+     * about 100 classes of {@code jdk.jfr} loaded for events no recording asks for, about 1 MiB of idle RSS
+     * (docs/benchmarks.md). Off unless {@code -Dio.netty.jfr.enabled} asks (docs/operations.md). Must run before
+     * any Netty class loads.
+     */
+    static void nettyJfrOffUnlessAsked() {
+        if (System.getProperty("io.netty.jfr.enabled") == null) System.setProperty("io.netty.jfr.enabled", "false");
     }
 
     /** Parsed flags common to every command. */

@@ -4,10 +4,10 @@ import io.modelegress.server.events.StdoutAccessAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -25,14 +25,13 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         boolean fileConfig = System.getProperty("logback.configurationFile") != null
                 || cl.getResource("logback-test.xml") != null || cl.getResource("logback.xml") != null;
         if (fileConfig && !"builtin".equals(System.getProperty("modelegress.logging"))) return ExecutionStatus.NEUTRAL;
-        ConsoleAppender<ILoggingEvent> stderr = console(ctx, "STDERR", "System.err",
-                "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n");
+        ConsoleAppender<ILoggingEvent> stderr = console(ctx, "STDERR", "System.err", LogLayout.application());
         // The access log's own thread (AccessLogWriter) calls this appender and flushes it once per batch: the
         // event loops only queue a line's figures, so no queue of logback's is needed in between.
         StdoutAccessAppender access = new StdoutAccessAppender();
         access.setContext(ctx);
         access.setName("ACCESS");
-        access.setEncoder(encoder(ctx, "%msg%n"));
+        access.setEncoder(encoder(ctx, LogLayout.messageOnly()));
         access.start();
 
         Logger accessLogger = ctx.getLogger("access");
@@ -48,20 +47,22 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
-    private static PatternLayoutEncoder encoder(LoggerContext ctx, String pattern) {
-        PatternLayoutEncoder enc = new PatternLayoutEncoder();
+    private static LayoutWrappingEncoder<ILoggingEvent> encoder(LoggerContext ctx, LogLayout layout) {
+        layout.setContext(ctx);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> enc = new LayoutWrappingEncoder<>();
         enc.setContext(ctx);
-        enc.setPattern(pattern);
+        enc.setLayout(layout);
         enc.start();
         return enc;
     }
 
-    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx, String name, String target, String pattern) {
+    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx, String name, String target, LogLayout layout) {
         ConsoleAppender<ILoggingEvent> a = new ConsoleAppender<>();
         a.setContext(ctx);
         a.setName(name);
         a.setTarget(target);
-        a.setEncoder(encoder(ctx, pattern));
+        a.setEncoder(encoder(ctx, layout));
         a.start();
         return a;
     }
