@@ -44,9 +44,9 @@ public final class Main {
     }
 
     /**
-     * Netty 4.2 looks up {@code jdk.jfr.FlightRecorder} when it first loads, to emit its allocator's JFR events:
-     * about 100 {@code jdk.jfr} classes loaded at start for events no recording asks for (with {@code LogLayout},
-     * 428 fewer classes and 5 MiB less idle RSS: docs/benchmarks.md). Off unless {@code -Dio.netty.jfr.enabled}
+     * Netty 4.2's allocator registers its chunk and buffer events with JFR when first used: about 80 {@code jdk.jfr}
+     * classes loaded at start for events no recording asks for (with {@code LogLayout},
+     * 288 fewer classes and 5 MiB less idle RSS: docs/benchmarks.md). Off unless {@code -Dio.netty.jfr.enabled}
      * asks (docs/operations.md). Must run before any Netty class loads.
      */
     static void nettyJfrOffUnlessAsked() {
