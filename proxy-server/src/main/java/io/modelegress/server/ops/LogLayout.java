@@ -11,7 +11,7 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * The sidecar's two log line shapes, written directly instead of through logback's {@code PatternLayout}, whose
- * pattern parser and converters are about 100 classes loaded at start for two fixed patterns (docs/benchmarks.md,
+ * pattern parser and converters are about 150 classes loaded at start for two fixed patterns (docs/benchmarks.md,
  * idle RSS). {@link #application()} is {@code %d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} - %msg%n} and
  * the exception's stack trace, as before; {@link #messageOnly()} is {@code %msg%n} (the access log's JSON lines).
  */
@@ -34,7 +34,7 @@ public final class LogLayout extends LayoutBase<ILoggingEvent> {
 
     @Override
     public String doLayout(ILoggingEvent e) {
-        String message = e.getFormattedMessage();
+        String message = String.valueOf(e.getFormattedMessage()); // "null", as %msg writes a null message
         if (!decorated) return message + CoreConstants.LINE_SEPARATOR;
         String logger = e.getLoggerName();
         StringBuilder b = new StringBuilder(64 + message.length());

@@ -25,6 +25,7 @@ class LogLayoutTest {
                 Arguments.of(event("access", Level.ERROR, "{\"status\":502}", null)),
                 Arguments.of(event("NoPackage", Level.DEBUG, "a message with no arguments", null)),
                 Arguments.of(event("io.netty.util.concurrent.DefaultPromise", Level.TRACE, "", null)),
+                Arguments.of(event("io.modelegress.server.upstream.H2Streams", Level.WARN, null, null)),
                 Arguments.of(event("io.modelegress.server.upstream.UpstreamConnector", Level.ERROR, "unexpected: {}", nested, "x")));
     }
 
