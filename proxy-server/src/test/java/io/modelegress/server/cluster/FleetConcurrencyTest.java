@@ -3,6 +3,7 @@ package io.modelegress.server.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelegress.server.testing.ChildSidecar;
 import io.modelegress.server.testing.RedisServer;
 import io.modelegress.server.testing.Sidecar;
 import io.modelegress.server.testing.TestUpstream;
@@ -10,13 +11,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,23 +93,7 @@ class FleetConcurrencyTest {
     }
 
     private static int listeningPort(Process p) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> {
-            try {
-                for (String l = out.readLine(); l != null; l = out.readLine()) if (l.contains("listening on")) return l;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            throw new IllegalStateException("exited before listening");
-        }).get(30, TimeUnit.SECONDS);
-        // Keep reading so the child never blocks on a full pipe.
-        CompletableFuture.runAsync(() -> {
-            try {
-                while (out.readLine() != null) { }
-            } catch (Exception ignored) {
-                // The child was killed.
-            }
-        });
+        String line = ChildSidecar.listeningLine(p, Duration.ofSeconds(30));
         Matcher m = Pattern.compile("listening on /127.0.0.1:(\\d+)").matcher(line);
         assertTrue(m.find(), line);
         return Integer.parseInt(m.group(1));

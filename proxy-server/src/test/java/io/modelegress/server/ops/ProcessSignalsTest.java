@@ -3,16 +3,13 @@ package io.modelegress.server.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelegress.server.testing.ChildSidecar;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -39,18 +36,7 @@ class ProcessSignalsTest {
                     "io.modelegress.server.cli.Main", "--config", file.toString())
                     .redirectErrorStream(true).start();
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                CompletableFuture<String> listening = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        for (String line = out.readLine(); line != null; line = out.readLine()) {
-                            if (line.contains("listening on")) return line;
-                        }
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                    throw new IllegalStateException("exited before listening");
-                });
-                String line = listening.get(20, TimeUnit.SECONDS);
+                String line = ChildSidecar.listeningLine(p, Duration.ofSeconds(20));
                 Matcher m = Pattern.compile("listening on /127.0.0.1:(\\d+) \\(admin /127.0.0.1:(\\d+)\\)").matcher(line);
                 assertTrue(m.find(), line);
                 String base = "http://127.0.0.1:" + m.group(1);

@@ -3,16 +3,14 @@ package io.modelegress.server.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.modelegress.server.testing.ChildSidecar;
 import io.modelegress.server.testing.Http;
 import io.modelegress.server.testing.TestConfig;
 import io.modelegress.server.testing.TestUpstream;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,15 +38,7 @@ class StartupFootprintTest {
                     "-cp", System.getProperty("java.class.path"), "io.modelegress.server.cli.Main", "--config", file.toString())
                     .redirectErrorStream(true).start();
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                String line = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        for (String l = out.readLine(); l != null; l = out.readLine()) if (l.contains("listening on")) return l;
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                    throw new IllegalStateException("exited before listening");
-                }).get(20, TimeUnit.SECONDS);
+                String line = ChildSidecar.listeningLine(p, Duration.ofSeconds(20));
                 // The application line is LogLayout's: time, level padded to 5, the logger's simple name.
                 assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\S+ INFO  EgressServer - .*"), line);
                 Matcher m = Pattern.compile("listening on /127.0.0.1:(\\d+)").matcher(line);
