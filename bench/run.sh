@@ -40,6 +40,7 @@ RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_CONCURRENCIES=${PROFILE_CONCURRENCIES:-"64"}   # one JFR recording per connection count
 PROFILE_WARMUP=${PROFILE_WARMUP:-25}                    # seconds at 64 connections before the first recording (JIT)
+ASYNC_PROFILER=${ASYNC_PROFILER:-}                      # path to libasyncProfiler.so: the profile phase also records a CPU profile with kernel frames
 START_RUNS=${START_RUNS:-3}
 CDS=${CDS:-1}                       # also time start-up with an AppCDS archive (and with C1 only)
 QUIET_WAIT=${QUIET_WAIT:-90}        # before each measurement, wait up to this long for other processes to go quiet
@@ -142,6 +143,14 @@ cpu_ticks() { # pids...: user+system clock ticks, children included
   for p in "$@"; do
     [[ -r /proc/$p/stat ]] || continue
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+sys_ticks() { # pids...: system (kernel) clock ticks alone, children included
+  local t=0 p
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] || continue
+    t=$((t + $(awk '{print $15}' "/proc/$p/stat")))
   done
   echo "$t"
 }
@@ -430,18 +439,22 @@ phase_load() {
       local url; url=$(url_of $target)
       # A cell that other processes disturbed (over NOISY_PCT of a core) is measured again, up to NOISY_RETRIES
       # times; the least disturbed run is kept, and its figure shown in the "other CPU" column.
-      local attempt line="" before=0 after=0 foreign=999
+      local attempt line="" before=0 after=0 sbefore=0 safter=0 foreign=999
       for ((attempt = 0; attempt <= NOISY_RETRIES; attempt++)); do
         wait_quiet
         run_wrk "$target" "$url" "$c" "$WARMUP" >/dev/null
         # shellcheck disable=SC2046
         local b; b=$(cpu_ticks $(pids_of $target))
+        # shellcheck disable=SC2046
+        local sb; sb=$(sys_ticks $(pids_of $target))
         foreign_begin
         local l; l=$(run_wrk "$target" "$url" "$c" "$DURATION")
         local f; f=$(foreign_pct)
         # shellcheck disable=SC2046
         local a; a=$(cpu_ticks $(pids_of $target))
-        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; fi
+        # shellcheck disable=SC2046
+        local sa; sa=$(sys_ticks $(pids_of $target))
+        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; sbefore=$sb; safter=$sa; fi
         ((foreign < NOISY_PCT)) && break
         log "c=$c $target disturbed (${f}% of a core used by other processes): measuring again"
       done
@@ -454,6 +467,9 @@ phase_load() {
       # CPU of the process under test (the mock's for "direct"), ms per 1000 requests.
       R[$target,$c,cpu]=$(awk -v t=$((after - before)) -v hz="$hz" -v n="${R[$target,$c,requests]:-0}" \
           'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
+      # Of that, the kernel's (system time): the socket work, which a proxy cannot avoid; the rest is the process's own.
+      R[$target,$c,sys]=$(awk -v t=$((safter - sbefore)) -v hz="$hz" -v n="${R[$target,$c,requests]:-0}" \
+          'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
     done
   done
   UPSTREAM_KIND=mock
@@ -462,8 +478,8 @@ phase_load() {
   out ""
   out "### Non-streaming POST (~1 KB request, ~300 B response, $upstream_desc), ${DURATION} s per cell"
   out ""
-  out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | sidecar/nginx CPU | errors | other CPU |"
-  out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | of it kernel | sidecar/nginx CPU | errors | other CPU |"
+  out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in $CONCURRENCIES; do
     for target in direct nginx sidecar; do
       local rps=${R[$target,$c,rps]:-0} p50=${R[$target,$c,p50_us]:-0} p99=${R[$target,$c,p99_us]:-0}
@@ -475,11 +491,11 @@ phase_load() {
       [[ $target == sidecar ]] && cpuratio=$(awk -v a="${R[sidecar,$c,cpu]:-0}" -v b="${R[nginx,$c,cpu]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
       [[ $target == sidecar ]] && ratio=$(awk -v a="$rps" -v b="${R[nginx,$c,rps]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
       local errs=$((${R[$target,$c,non2xx]:-0} + ${R[$target,$c,connect_errors]:-0} + ${R[$target,$c,read_errors]:-0} + ${R[$target,$c,timeouts]:-0}))
-      out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | $cpuratio | $errs | ${R[$target,$c,foreign]}% |"
+      out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | ${R[$target,$c,sys]} | $cpuratio | $errs | ${R[$target,$c,foreign]}% |"
     done
   done
   out ""
-  out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM); wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
+  out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; "of it kernel" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
 }
 
 phase_sse() {
@@ -698,8 +714,35 @@ phase_profile() {
     out "$(grep '^ALLOC' "$OUT/profile-c$c.txt" || true)"
     out ""
     out "Full report: \`$OUT/profile-c$c.txt\` (recording: \`sidecar-c$c.jfr\`)."
+    [[ -n "$ASYNC_PROFILER" ]] && async_profile "$c"
   done
   UPSTREAM_KIND=mock
+}
+
+# A CPU profile with the kernel's frames (async-profiler, loaded into the running sidecar with jcmd): JFR samples
+# Java frames only, so it cannot say how much of the event loops' time is the kernel's socket work.
+async_profile() { # connections
+  local c=$1 file="$OUT/sidecar-c$1.collapsed"
+  # jcmd would read the "=" in the options as its own name=value argument: they go in quotes
+  log "async-profiler: ${PROFILE_SECONDS}s at $c connections"
+  wait_quiet
+  jcmd "$SIDECAR_PID" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=cpu,interval=1ms,threads\"" >/dev/null
+  local line; line=$(run_wrk sidecar "$(url_of sidecar)" "$c" "$PROFILE_SECONDS")
+  jcmd "$SIDECAR_PID" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,collapsed,file=$file\"" >/dev/null
+  log "under async-profiler: $line"
+  # Event-loop samples: the kernel's share (a frame marked _[k]) and the top Java and native frames of the rest.
+  awk -v n="$(field "$line" requests)" '
+    $0 ~ /egress-io/ {
+      c = $NF; t += c; stack = substr($0, 1, length($0) - length(c) - 1)
+      if (stack ~ /_\[k\]/) k += c; else { m = split(stack, f, ";"); self[f[m]] += c }
+    }
+    END {
+      if (t == 0) { print "no event-loop samples"; exit }
+      printf "event-loop samples: %d (%.1f per 1k requests); kernel %.1f %%, user %.1f %%\n", t, t * 1000 / n, 100 * k / t, 100 * (t - k) / t
+      for (s in self) printf "%6.2f %%  %s\n", 100 * self[s] / t, s | "sort -rn | head -25"
+    }' "$file" >"$OUT/async-c$c.txt"
+  out ""
+  out "async-profiler (cpu, 1 ms, kernel frames included), ${PROFILE_SECONDS} s at $c connections: $(head -1 "$OUT/async-c$c.txt"). Top frames: \`$OUT/async-c$c.txt\`; stacks: \`$file\`."
 }
 
 machine() {
