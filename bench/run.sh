@@ -40,6 +40,7 @@ RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_CONCURRENCIES=${PROFILE_CONCURRENCIES:-"64"}   # one JFR recording per connection count
 PROFILE_WARMUP=${PROFILE_WARMUP:-25}                    # seconds at 64 connections before the first recording (JIT)
+LOAD_CONNECTION_CLOSE=${LOAD_CONNECTION_CLOSE:-0}       # 1: wrk asks for "Connection: close", a new agent connection per request
 ASYNC_PROFILER=${ASYNC_PROFILER:-}                      # path to libasyncProfiler.so: the profile phase also records a CPU profile with kernel frames
 START_RUNS=${START_RUNS:-3}
 CDS=${CDS:-1}                       # also time start-up with an AppCDS archive (and with C1 only)
@@ -400,7 +401,9 @@ declare -A R  # R[target,c,field] = value
 run_wrk() { # target url c seconds -> prints WRKRESULT line
   local c=$3 t=2
   ((c < 2)) && t=1
-  wrk -t "$t" -c "$c" -d "${4}s" --timeout 5s -s "$ROOT/bench/post.lua" "$2" 2>&1 | grep '^WRKRESULT' || true
+  local close=()
+  [[ $LOAD_CONNECTION_CLOSE == 1 ]] && close=(-H "Connection: close")
+  wrk -t "$t" -c "$c" -d "${4}s" --timeout 5s "${close[@]}" -s "$ROOT/bench/post.lua" "$2" 2>&1 | grep '^WRKRESULT' || true
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 ms() { awk -v u="$1" 'BEGIN {printf "%.3f", u / 1000}'; }
