@@ -498,7 +498,7 @@ phase_load() {
     done
   done
   out ""
-  out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; "of it kernel" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
+  out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; \"of it kernel\" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
 }
 
 phase_sse() {
@@ -741,7 +741,7 @@ async_profile() { # connections
     }
     END {
       if (t == 0) { print "no event-loop samples"; exit }
-      printf "event-loop samples: %d (%.1f per 1k requests); kernel %.1f %%, user %.1f %%\n", t, t * 1000 / n, 100 * k / t, 100 * (t - k) / t
+      printf "event-loop samples: %d (%.1f per 1k requests); kernel %.1f %%, user %.1f %%\n", t, (n > 0 ? t * 1000 / n : 0), 100 * k / t, 100 * (t - k) / t
       for (s in self) printf "%6.2f %%  %s\n", 100 * self[s] / t, s | "sort -rn | head -25"
     }' "$file" >"$OUT/async-c$c.txt"
   out ""
