@@ -40,6 +40,7 @@ RATE_CONNECTIONS=${RATE_CONNECTIONS:-50}
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_CONCURRENCIES=${PROFILE_CONCURRENCIES:-"64"}   # one JFR recording per connection count
 PROFILE_WARMUP=${PROFILE_WARMUP:-25}                    # seconds at 64 connections before the first recording (JIT)
+FLOOR=${FLOOR:-0}                                       # 1: the load table gains a "floor" path, a bare Netty proxy (NettyFloor)
 LOAD_CONNECTION_CLOSE=${LOAD_CONNECTION_CLOSE:-0}       # 1: wrk asks for "Connection: close", a new agent connection per request
 ASYNC_PROFILER=${ASYNC_PROFILER:-}                      # path to libasyncProfiler.so: the profile phase also records a CPU profile with kernel frames
 START_RUNS=${START_RUNS:-3}
@@ -69,6 +70,7 @@ SIDECAR_PORT=${SIDECAR_PORT:-18080}
 ADMIN_PORT=${ADMIN_PORT:-19090}
 REDIS_PORT=${REDIS_PORT:-18379}
 ZERO_PORT=${ZERO_PORT:-18084}
+FLOOR_PORT=${FLOOR_PORT:-18086}
 # The load table's upstream: "zero" (a second nginx answering `return 200` with a fixed ~300-byte JSON body: it costs
 # almost nothing, so the table measures the proxies, not the upstream) or "mock" (the Java mock with DELAY_MS).
 LOAD_UPSTREAM=${LOAD_UPSTREAM:-zero}
@@ -161,7 +163,7 @@ busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
   local self; self=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
   # shellcheck disable=SC2046
-  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID ${SLOW_H2_PID:-} $(nginx_pids) $(zero_pids) $SIDECAR_PID ${REDIS_PID:-} $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
+  echo $((self + $(cpu_ticks $MOCK_PID $SLOW_PID ${SLOW_H2_PID:-} $(nginx_pids) $(zero_pids) $SIDECAR_PID ${FLOOR_PID:-} ${REDIS_PID:-} $(pgrep -x wrk) $(pgrep -f 'io.modelegress.bench.Sse'))))
 }
 FOREIGN_MARK=()
 foreign_begin() { FOREIGN_MARK=("$(busy_ticks)" "$(our_ticks)" "$(date +%s%N)"); }
@@ -246,7 +248,7 @@ raise_fd_limit() {
 
 # ---------------------------------------------------------------------------------------------------------------
 # The three servers.
-MOCK_PID=""; SLOW_PID=""; NGINX_PID=""; SIDECAR_PID=""
+MOCK_PID=""; SLOW_PID=""; NGINX_PID=""; SIDECAR_PID=""; FLOOR_PID=""
 start_mocks() {
   java -XX:+UseSerialGC -Xms64m -Xmx512m -jar "$BENCH_JAR" --port "$MOCK_PORT" --delay-ms "$DELAY_MS" \
       --sse-chunks "$SSE_CHUNKS" --chunk-interval-ms "$SSE_INTERVAL_MS" --threads "$MOCK_THREADS" \
@@ -415,6 +417,7 @@ url_of() {
       direct) echo "http://127.0.0.1:$ZERO_PORT/zero$PATH_V1" ;;
       nginx) echo "http://127.0.0.1:$NGINX_PORT/zero$PATH_V1" ;;
       sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/zero$PATH_V1" ;;
+      floor) echo "http://127.0.0.1:$FLOOR_PORT/zero$PATH_V1" ;;
     esac
     return
   fi
@@ -422,6 +425,7 @@ url_of() {
     direct) echo "http://127.0.0.1:$MOCK_PORT$PATH_V1" ;;
     nginx) echo "http://127.0.0.1:$NGINX_PORT$PATH_V1" ;;
     sidecar) echo "http://127.0.0.1:$SIDECAR_PORT$PATH_V1" ;;
+    floor) echo "http://127.0.0.1:$FLOOR_PORT$PATH_V1" ;;
   esac
 }
 pids_of() {
@@ -429,16 +433,31 @@ pids_of() {
     direct) if [[ $UPSTREAM_KIND == zero ]]; then zero_pids; else echo "$MOCK_PID"; fi ;;
     nginx) nginx_pids ;;
     sidecar) echo "$SIDECAR_PID" ;;
+    floor) echo "$FLOOR_PID" ;;
   esac
+}
+
+# The floor path: a bare Netty proxy in front of the same upstream, with the sidecar's JVM flags (see NettyFloor).
+start_floor() {
+  local up=$MOCK_PORT
+  [[ $LOAD_UPSTREAM == zero ]] && up=$ZERO_PORT
+  # shellcheck disable=SC2086
+  java $LOAD_JVM_FLAGS -cp "$BENCH_JAR" io.modelegress.bench.NettyFloor --port "$FLOOR_PORT" --upstream-port "$up" \
+      --threads "$(nproc)" >"$OUT/floor.log" 2>&1 &
+  FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
+  for _ in $(seq 100); do grep -q 'listening on' "$OUT/floor.log" 2>/dev/null && return 0; sleep 0.1; done
+  log "the floor proxy did not start: $(tail -3 "$OUT/floor.log")"; return 1
 }
 
 phase_load() {
   UPSTREAM_KIND=$LOAD_UPSTREAM
+  local targets="direct nginx sidecar"
+  if [[ $FLOOR == 1 ]]; then start_floor; targets="direct nginx floor sidecar"; fi
   log "JIT warm-up: ${JIT_WARMUP}s at 64 connections per target"
-  for target in direct nginx sidecar; do run_wrk "$target" "$(url_of $target)" 64 "$JIT_WARMUP" >/dev/null; done
+  for target in $targets; do run_wrk "$target" "$(url_of $target)" 64 "$JIT_WARMUP" >/dev/null; done
   local hz; hz=$(getconf CLK_TCK)
   for c in $CONCURRENCIES; do
-    for target in direct nginx sidecar; do
+    for target in $targets; do
       local url; url=$(url_of $target)
       # A cell that other processes disturbed (over NOISY_PCT of a core) is measured again, up to NOISY_RETRIES
       # times; the least disturbed run is kept, and its figure shown in the "other CPU" column.
@@ -484,21 +503,26 @@ phase_load() {
   out "| conns | path | req/s | p50 ms | p99 ms | p99.9 ms | +p50 vs direct | +p99 vs direct | sidecar/nginx req/s | CPU ms per 1k req | of it kernel | sidecar/nginx CPU | errors | other CPU |"
   out "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in $CONCURRENCIES; do
-    for target in direct nginx sidecar; do
+    for target in $targets; do
       local rps=${R[$target,$c,rps]:-0} p50=${R[$target,$c,p50_us]:-0} p99=${R[$target,$c,p99_us]:-0}
       local add50="" add99="" ratio="" cpuratio=""
       if [[ $target != direct ]]; then
         add50=$(awk -v a="$p50" -v b="${R[direct,$c,p50_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
         add99=$(awk -v a="$p99" -v b="${R[direct,$c,p99_us]:-0}" 'BEGIN {printf "%+.3f", (a - b) / 1000}')
       fi
-      [[ $target == sidecar ]] && cpuratio=$(awk -v a="${R[sidecar,$c,cpu]:-0}" -v b="${R[nginx,$c,cpu]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-      [[ $target == sidecar ]] && ratio=$(awk -v a="$rps" -v b="${R[nginx,$c,rps]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+      [[ $target == sidecar || $target == floor ]] && cpuratio=$(awk -v a="${R[$target,$c,cpu]:-0}" -v b="${R[nginx,$c,cpu]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+      [[ $target == sidecar || $target == floor ]] && ratio=$(awk -v a="$rps" -v b="${R[nginx,$c,rps]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
       local errs=$((${R[$target,$c,non2xx]:-0} + ${R[$target,$c,connect_errors]:-0} + ${R[$target,$c,read_errors]:-0} + ${R[$target,$c,timeouts]:-0}))
       out "| $c | $target | $(printf '%.0f' "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "${R[$target,$c,p999_us]:-0}") | $add50 | $add99 | $ratio | ${R[$target,$c,cpu]} | ${R[$target,$c,sys]} | $cpuratio | $errs | ${R[$target,$c,foreign]}% |"
     done
   done
   out ""
   out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; \"of it kernel\" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
+  if [[ $FLOOR == 1 ]]; then
+    out ""
+    out "floor: a bare Netty proxy (\`NettyFloor\`: Netty's HTTP codecs both sides, one keep-alive upstream connection per agent connection, nothing else), with the sidecar's JVM flags; its ratio columns are its own against nginx."
+    stop_pid "$FLOOR_PID"; FLOOR_PID=""
+  fi
 }
 
 phase_sse() {
@@ -764,7 +788,7 @@ raise_fd_limit
 log "results: $OUT"
 machine
 # Every port must be free: a leftover process on one of them would be measured in place of ours.
-for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT" "$REDIS_PORT" "$ZERO_PORT"; do
+for port in "$MOCK_PORT" "$NGINX_PORT" "$SLOW_PORT" "$SIDECAR_PORT" "$ADMIN_PORT" "$REDIS_PORT" "$ZERO_PORT" "$FLOOR_PORT"; do
   if { exec 7<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     exec 7>&-
     log "port $port is already in use (a leftover run?): stop that process or choose other ports (see the knobs)"
