@@ -141,7 +141,7 @@ readyz_ok() {
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
-cpu_ticks() { # pids...: user+system clock ticks, children included
+cpu_ticks() { # pids...: user+system clock ticks of the processes themselves (not their reaped children)
   local t=0 p
   for p in "$@"; do
     [[ -r /proc/$p/stat ]] || continue
@@ -149,7 +149,7 @@ cpu_ticks() { # pids...: user+system clock ticks, children included
   done
   echo "$t"
 }
-sys_ticks() { # pids...: system (kernel) clock ticks alone, children included
+sys_ticks() { # pids...: system (kernel) clock ticks alone, of the processes themselves
   local t=0 p
   for p in "$@"; do
     [[ -r /proc/$p/stat ]] || continue
@@ -452,7 +452,11 @@ start_floor() {
 phase_load() {
   UPSTREAM_KIND=$LOAD_UPSTREAM
   local targets="direct nginx sidecar"
-  if [[ $FLOOR == 1 ]]; then start_floor; targets="direct nginx floor sidecar"; fi
+  if [[ $FLOOR == 1 && $LOAD_CONNECTION_CLOSE == 1 ]]; then
+    log "the floor path is left out: it passes Connection: close on to the upstream (keep-alive loads only)"
+  elif [[ $FLOOR == 1 ]]; then
+    start_floor; targets="direct nginx floor sidecar"
+  fi
   log "JIT warm-up: ${JIT_WARMUP}s at 64 connections per target"
   for target in $targets; do run_wrk "$target" "$(url_of $target)" 64 "$JIT_WARMUP" >/dev/null; done
   local hz; hz=$(getconf CLK_TCK)
@@ -518,7 +522,7 @@ phase_load() {
   done
   out ""
   out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; \"of it kernel\" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
-  if [[ $FLOOR == 1 ]]; then
+  if [[ $targets == *floor* ]]; then
     out ""
     out "floor: a bare Netty proxy (\`NettyFloor\`: Netty's HTTP codecs both sides, one keep-alive upstream connection per agent connection, nothing else), with the sidecar's JVM flags; its ratio columns are its own against nginx."
     stop_pid "$FLOOR_PID"; FLOOR_PID=""
@@ -765,7 +769,7 @@ async_profile() { # connections
     }
     END {
       if (t == 0) { print "no event-loop samples"; exit }
-      printf "event-loop samples: %d (%.1f per 1k requests); kernel %.1f %%, user %.1f %%\n", t, (n > 0 ? t * 1000 / n : 0), 100 * k / t, 100 * (t - k) / t
+      printf "event-loop samples: %d (%.1f per 1k requests); kernel %.1f %%, user %.1f %%%s\n", t, (n > 0 ? t * 1000 / n : 0), 100 * k / t, 100 * (t - k) / t, (k == 0 ? " (no kernel frames: perf_events unavailable, so async-profiler fell back to a timer that sees user space only)" : "")
       for (s in self) printf "%6.2f %%  %s\n", 100 * self[s] / t, s | "sort -rn | head -25"
     }' "$file" >"$OUT/async-c$c.txt"
   out ""

@@ -26,12 +26,16 @@ import java.util.concurrent.TimeUnit;
  * first request; requests and responses are decoded and re-encoded by Netty's codecs and passed through as they
  * arrive. No routing, headers, limits, timers, metrics, retries or error handling: a benchmark path, never a proxy
  * to run. What it costs per request is what any design on Netty's codec and pipeline costs at least, so the
- * sidecar's distance above it is its own work, and nginx's distance below it is the stack's.
+ * sidecar's distance above it is its own work, and nginx's distance below it is the stack's. Keep-alive loads only:
+ * it passes the agent's {@code Connection} header on, so {@code Connection: close} would close the upstream too.
  */
 public final class NettyFloor {
     private NettyFloor() {}
 
     public static void main(String[] argv) throws Exception {
+        // As the sidecar's Main does before Netty loads: no leak-detection sampling, no JFR events, unless asked.
+        if (System.getProperty("io.netty.leakDetection.level") == null) System.setProperty("io.netty.leakDetection.level", "disabled");
+        if (System.getProperty("io.netty.jfr.enabled") == null) System.setProperty("io.netty.jfr.enabled", "false");
         CliArgs a;
         try {
             a = new CliArgs(argv, "port", "upstream-port", "threads");
@@ -112,6 +116,10 @@ public final class NettyFloor {
                             waiting.forEach(ReferenceCountUtil::release);
                             waiting.clear();
                             down.close();
+                            return;
+                        }
+                        if (!down.isActive()) {  // the agent left while we connected
+                            f.channel().close();
                             return;
                         }
                         up = f.channel();
