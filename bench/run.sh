@@ -141,22 +141,17 @@ readyz_ok() {
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
-cpu_ticks() { # pids...: user+system clock ticks of the processes themselves (not their reaped children)
-  local t=0 p
+stat_ticks() { # awk-expression pids...: the sum over the processes of an expression of /proc/PID/stat's fields
+  local expr=$1 t=0 p
+  shift
   for p in "$@"; do
     [[ -r /proc/$p/stat ]] || continue
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    t=$((t + $(awk "{print $expr}" "/proc/$p/stat")))
   done
   echo "$t"
 }
-sys_ticks() { # pids...: system (kernel) clock ticks alone, of the processes themselves
-  local t=0 p
-  for p in "$@"; do
-    [[ -r /proc/$p/stat ]] || continue
-    t=$((t + $(awk '{print $15}' "/proc/$p/stat")))
-  done
-  echo "$t"
-}
+cpu_ticks() { stat_ticks '$14 + $15' "$@"; } # pids...: user+system clock ticks of the processes themselves (not their reaped children)
+sys_ticks() { stat_ticks '$15' "$@"; }       # pids...: system (kernel) clock ticks alone
 
 # CPU used by processes that are not part of this benchmark (another build on a shared machine skews every figure).
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }

@@ -33,9 +33,7 @@ public final class NettyFloor {
     private NettyFloor() {}
 
     public static void main(String[] argv) throws Exception {
-        // As the sidecar's Main does before Netty loads: no leak-detection sampling, no JFR events, unless asked.
-        if (System.getProperty("io.netty.leakDetection.level") == null) System.setProperty("io.netty.leakDetection.level", "disabled");
-        if (System.getProperty("io.netty.jfr.enabled") == null) System.setProperty("io.netty.jfr.enabled", "false");
+        io.modelegress.server.cli.Main.nettyAsTheSidecarRunsIt();  // no leak sampling, no JFR events, unless asked
         CliArgs a;
         try {
             a = new CliArgs(argv, "port", "upstream-port", "threads");
