@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -43,6 +42,12 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private String readingId;
     private int inFlight;
     private boolean broken;
+    /** The loop's clock (a mock one under {@code EmbeddedChannel}), for both the read timer and the idle watch. */
+    private io.netty.util.concurrent.Ticker ticker = io.netty.util.concurrent.Ticker.systemTicker();
+    /** The last read with nothing in flight, or the end of the last response: {@code server.idle_timeout} counts from it. */
+    private long idleSinceNanos;
+    /** At most one idle check pending, armed when the connection opens or falls idle with none pending. */
+    private ScheduledFuture<?> idleCheck;
 
     public DownstreamGuard(ServerSettings settings, Router router) {
         this.settings = settings;
@@ -67,7 +72,7 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
             if (!reading) {
                 // Without the watch (or a head pipelined behind a response): count from the head.
                 reading = true;
-                readStartedNanos = System.nanoTime();
+                readStartedNanos = ticker.nanoTime();
             }
             readingUri = req.uri();
             readingId = req.headers().get(ErrorResponses.X_REQUEST_ID);
@@ -94,7 +99,7 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         long limit = settings.requestReadTimeout().toNanos();
         if (reading && readTimer == null && limit > 0) {
-            long left = limit - (System.nanoTime() - readStartedNanos);
+            long left = limit - (ticker.nanoTime() - readStartedNanos);
             readTimer = ctx.executor().schedule(() -> tooSlow(ctx), Math.max(0, left), TimeUnit.NANOSECONDS);
         }
         ctx.fireChannelReadComplete();
@@ -102,23 +107,68 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof LastHttpContent || msg instanceof FullHttpResponse) inFlight = Math.max(0, inFlight - 1);
+        if ((msg instanceof LastHttpContent || msg instanceof FullHttpResponse) && inFlight > 0 && --inFlight == 0) {
+            idleSinceNanos = ticker.nanoTime();
+            armIdle(ctx);
+        }
         ctx.write(msg, promise);
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            if (inFlight == 0) ctx.close();
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ticker = ctx.executor().ticker();
+        if (ctx.channel().isActive()) startIdle(ctx);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        startIdle(ctx);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // A WebSocket takes the connection over (SocketBridge): its relay has an idle limit of its own.
+        cancelReadTimer();
+        cancelIdle();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelReadTimer();
+        cancelIdle();
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * The idle watch: one timer per connection, not an {@code IdleStateHandler}, which stamped the clock on every
+     * read and put a listener on every write of every request. Nothing is armed while a request is in flight; the
+     * response's end arms it when none is pending, and a check that finds the connection busy leaves it to that.
+     */
+    private void startIdle(ChannelHandlerContext ctx) {
+        if (idleCheck != null) return;
+        idleSinceNanos = ticker.nanoTime();
+        armIdle(ctx);
+    }
+
+    private void armIdle(ChannelHandlerContext ctx) {
+        long limit = settings.idleTimeout().toNanos();
+        if (idleCheck == null && limit > 0) idleCheck = ctx.executor().schedule(() -> idleCheck(ctx), limit, TimeUnit.NANOSECONDS);
+    }
+
+    private void idleCheck(ChannelHandlerContext ctx) {
+        idleCheck = null;
+        if (inFlight > 0 || !ctx.channel().isActive()) return;
+        long left = idleSinceNanos + settings.idleTimeout().toNanos() - ticker.nanoTime();
+        if (left <= 0) ctx.close();
+        else idleCheck = ctx.executor().schedule(() -> idleCheck(ctx), left, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelIdle() {
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+            idleCheck = null;
+        }
     }
 
     /**
@@ -144,12 +194,15 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private final class FirstByteWatch extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!reading && inFlight == 0 && !broken && msg instanceof ByteBuf
-                    && ((ByteBuf) msg).forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
-                reading = true;
-                readStartedNanos = System.nanoTime();
-                readingUri = null;
-                readingId = null;
+            if (inFlight == 0 && !broken) {
+                long now = ticker.nanoTime();
+                idleSinceNanos = now; // any bytes at all between requests, a stray CRLF too, are not idleness
+                if (!reading && msg instanceof ByteBuf && ((ByteBuf) msg).forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
+                    reading = true;
+                    readStartedNanos = now;
+                    readingUri = null;
+                    readingId = null;
+                }
             }
             ctx.fireChannelRead(msg);
         }

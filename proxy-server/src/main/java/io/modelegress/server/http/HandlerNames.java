@@ -8,8 +8,7 @@ public final class HandlerNames {
     /** Before the codec: starts the request-read clock at a request's first byte (part of the guard). */
     public static final String FIRST_BYTE = "first-byte";
     public static final String HTTP_CODEC = "http-codec";
-    /** Closes an agent connection with nothing in flight after server.idle_timeout. */
-    public static final String IDLE = "idle";
+    /** Also closes an agent connection with nothing in flight after server.idle_timeout. */
     public static final String GUARD = "downstream-guard";
     public static final String BODY = "request-body";
     /** Ahead of {@link #BODY}: takes the bodies that are streamed rather than held. */
@@ -23,6 +22,9 @@ public final class HandlerNames {
     public static final String CLIENT_CODEC = "client-codec";
     /** Last: keeps the pool's books and hands each response message to the leasing exchange's relay. */
     public static final String POOL_WATCH = "pool-watch";
-    /** Closes a pooled connection idle for pool.idle_timeout. */
+    /**
+     * An h2 connection's idle handler (pool.idle_timeout with no stream). An HTTP/1.1 connection has none: its
+     * pool watch times its stay in the pool.
+     */
     public static final String POOL_IDLE = "pool-idle";
 }

@@ -12,8 +12,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -37,7 +35,6 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         DownstreamGuard guard = new DownstreamGuard(s, rt.router());
         p.addLast(HandlerNames.FIRST_BYTE, guard.firstByteWatch());
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
-        p.addLast(HandlerNames.IDLE, new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(HandlerNames.GUARD, guard);
         p.addLast(HandlerNames.UPLOAD, new RequestBodyStreamer(s.uploads(), guard, rt.router(), rt.metrics(), rt.bodies()));
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));

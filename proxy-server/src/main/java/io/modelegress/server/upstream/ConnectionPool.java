@@ -6,8 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
@@ -25,7 +23,6 @@ import java.util.concurrent.atomic.LongAdder;
  * one that died while idle is dropped, and the caller replaces a reused one that fails before any response byte.
  */
 public final class ConnectionPool {
-    private static final String IDLE = HandlerNames.POOL_IDLE;
     /** Frames to HTTP/1.1 objects and back on every h2 stream: sharable, so one for all of them. */
     private static final io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec STREAM_CODEC =
             new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false);
@@ -113,8 +110,6 @@ public final class ConnectionPool {
     Lease adoptHttp1(Channel ch, UpstreamConnector.Target t, String key, Counts c) {
         track(ch, c);
         c.active.increment();
-        // Installed once per connection; its idle events matter only while the connection sits in the pool.
-        ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, t.upstream().pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         Watch w = new Watch(ch, key, c, false);
         ch.pipeline().addLast(HandlerNames.POOL_WATCH, w);
         return new Lease(ch, false, key, w);
@@ -152,7 +147,8 @@ public final class ConnectionPool {
         }
         if (w.released) return;
         w.counts.active.decrement();
-        boolean tooOld = System.nanoTime() - w.createdNanos >= settings.maxLifetime().toNanos();
+        long now = System.nanoTime();
+        boolean tooOld = now - w.createdNanos >= settings.maxLifetime().toNanos();
         Map<String, ArrayDeque<Watch>> map = idle.get();
         ArrayDeque<Watch> deque = map.get(lease.key());
         if (deque == null) map.put(lease.key(), deque = new ArrayDeque<>());
@@ -162,6 +158,8 @@ public final class ConnectionPool {
             return;
         }
         w.pooled = true;
+        w.pooledSinceNanos = now;
+        w.armIdle(settings.idleTimeout().toNanos());
         ch.config().setAutoRead(true); // notice a close by the server while idle
         deque.addLast(w);
         w.counts.idle.increment();
@@ -200,6 +198,31 @@ public final class ConnectionPool {
         ResponseReader relay;
         /** h2: the GOAWAY that left this stream out, told to the reader once the codec has closed the stream. */
         Throwable refused;
+        /** When it last entered the pool: {@code pool.idle_timeout} counts from here. */
+        long pooledSinceNanos;
+        /**
+         * At most one idle check pending per connection, armed when it enters the pool with none pending. Leased
+         * connections do no idle bookkeeping at all: an {@code IdleStateHandler} stamped the clock on every read and
+         * put a listener on every write of every exchange, for an event that matters only in the pool.
+         */
+        private io.netty.util.concurrent.Future<?> idleCheck;
+        private long idleTimeoutNanos;
+
+        void armIdle(long timeoutNanos) {
+            idleTimeoutNanos = timeoutNanos;
+            if (idleCheck == null && timeoutNanos > 0) {
+                idleCheck = channel.eventLoop().schedule(this::idleCheck, timeoutNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** Closes it if it has sat in the pool for the whole timeout; checks again when it entered later; else stops. */
+        private void idleCheck() {
+            idleCheck = null;
+            if (!pooled || !channel.isActive()) return; // leased: the next release arms it again
+            long left = pooledSinceNanos + idleTimeoutNanos - System.nanoTime();
+            if (left <= 0) channel.close();
+            else idleCheck = channel.eventLoop().schedule(this::idleCheck, left, TimeUnit.NANOSECONDS);
+        }
 
         Watch(Channel channel, String key, Counts counts, boolean stream) {
             this.channel = channel;
@@ -235,16 +258,15 @@ public final class ConnectionPool {
                 H2Streams.event(this, ctx, evt);
                 return;
             }
-            if (evt instanceof IdleStateEvent) {
-                // The idle handler counts from the last I/O, which for a pooled connection is when it was returned.
-                if (pooled) ctx.close();
-                return;
-            }
             ctx.fireUserEventTriggered(evt);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (idleCheck != null) {
+                idleCheck.cancel(false);
+                idleCheck = null;
+            }
             ResponseReader r = relay;
             if (r != null && refused != null) r.exception(ctx, refused);
             else if (r != null) r.inactive();

@@ -49,7 +49,7 @@ public final class SocketBridge {
     private static final String AGGREGATOR = "ws-handshake-aggregator";
     private static final String HANDSHAKE = "ws-handshake";
     /** The agent-side handlers of plain HTTP that a WebSocket has no use for (the codec goes with the handshake). */
-    private static final String[] HTTP_ONLY = {HandlerNames.FIRST_BYTE, HandlerNames.IDLE, HandlerNames.GUARD,
+    private static final String[] HTTP_ONLY = {HandlerNames.FIRST_BYTE, HandlerNames.GUARD,
             HandlerNames.BODY, HandlerNames.DISPATCH};
 
     private final EgressRuntime rt;
