@@ -38,6 +38,11 @@ public record Timeouts(Duration dns, Duration connect, Duration proxyConnect, Du
             this(dns, connect, proxyConnect, tlsHandshake, responseHeaders, firstToken, streamIdle, request, null, null, null);
         }
 
-        public boolean isEmpty() { return equals(NONE); }
+        /** Field by field: this runs per request (the record's own equals went through its bootstrap method). */
+        public boolean isEmpty() {
+            return dns == null && connect == null && proxyConnect == null && tlsHandshake == null && responseHeaders == null
+                    && firstToken == null && streamIdle == null && request == null && websocketIdle == null
+                    && mcpStreamIdle == null && mcpKeepalive == null;
+        }
     }
 }
