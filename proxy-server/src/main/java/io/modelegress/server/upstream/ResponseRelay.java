@@ -19,7 +19,12 @@ final class ResponseRelay {
         this.upstream = upstream;
     }
 
-    void write(HttpObject msg) { down.write(msg); }
+    /**
+     * No promise: nothing waits on a relayed part (a failed write means the agent is gone, which the channel's close
+     * reports), and a void promise spares a promise per part and the encoder's combiner. A failure still reaches the
+     * pipeline as an exception, which closes the connection.
+     */
+    void write(HttpObject msg) { down.write(msg, down.voidPromise()); }
 
     /** Flushes to the agent; true when its socket is full and the upstream's reads were paused. */
     boolean flush() {
