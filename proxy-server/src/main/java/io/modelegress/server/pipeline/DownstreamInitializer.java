@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.function.Supplier;
 
 /**
- * The agent-side pipeline, in order: first-byte watch → codec → idle watch → guard (limits, slowloris) → upload
+ * The agent-side pipeline, in order: first-byte watch → codec → guard (limits, slowloris, the idle watch) → upload
  * (a large body streamed) → body (held) → dispatch. The watch is the guard's own, ahead of the codec, so the request-read timer counts from the first byte.
  */
 public final class DownstreamInitializer extends ChannelInitializer<SocketChannel> {
