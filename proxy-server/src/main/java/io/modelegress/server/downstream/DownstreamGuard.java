@@ -16,6 +16,8 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -107,11 +109,17 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if ((msg instanceof LastHttpContent || msg instanceof FullHttpResponse) && inFlight > 0 && --inFlight == 0) {
+        // A response's end (a FullHttpResponse is a LastHttpContent too), not an interim one: a 100 Continue leaves
+        // its request in flight, and the body and the answer still to come must not be timed as idleness.
+        if (msg instanceof LastHttpContent && !interim(msg) && inFlight > 0 && --inFlight == 0) {
             idleSinceNanos = ticker.nanoTime();
             armIdle(ctx);
         }
         ctx.write(msg, promise);
+    }
+
+    private static boolean interim(Object msg) {
+        return msg instanceof HttpResponse && ((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL;
     }
 
     @Override

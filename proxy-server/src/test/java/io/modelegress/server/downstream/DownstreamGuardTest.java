@@ -118,6 +118,23 @@ class DownstreamGuardTest {
     }
 
     @Test
+    void a100ContinueLeavesTheRequestInFlight() throws Exception {
+        EmbeddedChannel ch = channel();
+        read(ch, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        drainInbound(ch);
+        ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        for (Object m; (m = ch.readOutbound()) != null; ) ReferenceCountUtil.release(m);
+        read(ch, "{}");
+        drainInbound(ch);
+        after(ch, 25); // the body is in; a slow model, no bytes either way
+        assertTrue(ch.isOpen(), "an interim answer is not the response: the request is still in flight");
+        respond(ch);
+        after(ch, 11);
+        assertFalse(ch.isOpen(), "closed 10 s after the final response");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void anyBytesBetweenRequestsRestartTheIdleClock() throws Exception {
         EmbeddedChannel ch = channel();
         after(ch, 6);
