@@ -17,21 +17,21 @@ public final class ChildSidecar {
      */
     public static String listeningLine(Process p, Duration within) throws Exception {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<String> listening = new CompletableFuture<>();
+        // A thread of its own, not the common pool: on 2 cores that pool has one worker, which another child's
+        // drain may still hold, and an undrained child blocks on its full pipe (its reload with it).
+        Thread reader = new Thread(() -> {
             try {
-                for (String l = out.readLine(); l != null; l = out.readLine()) if (l.contains("listening on")) return l;
+                for (String l = out.readLine(); l != null; l = out.readLine()) {
+                    if (!listening.isDone() && l.contains("listening on")) listening.complete(l);
+                }
+                listening.completeExceptionally(new IllegalStateException("exited before listening"));
             } catch (Exception e) {
-                throw new IllegalStateException(e);
+                listening.completeExceptionally(e); // no-op once the line was found: the child was stopped
             }
-            throw new IllegalStateException("exited before listening");
-        }).get(within.toMillis(), TimeUnit.MILLISECONDS);
-        CompletableFuture.runAsync(() -> {
-            try {
-                while (out.readLine() != null) { }
-            } catch (Exception ignored) {
-                // The child was stopped.
-            }
-        });
-        return line;
+        }, "child-sidecar-output-" + p.pid());
+        reader.setDaemon(true);
+        reader.start();
+        return listening.get(within.toMillis(), TimeUnit.MILLISECONDS);
     }
 }
