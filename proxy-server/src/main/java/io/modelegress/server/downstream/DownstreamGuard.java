@@ -50,6 +50,8 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private long idleSinceNanos;
     /** At most one idle check pending, armed when the connection opens or falls idle with none pending. */
     private ScheduledFuture<?> idleCheck;
+    /** Bytes still queued for the agent at the last idle check: a change since is progress, not idleness. */
+    private long pendingAtLastCheck;
 
     public DownstreamGuard(ServerSettings settings, Router router) {
         this.settings = settings;
@@ -167,9 +169,19 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private void idleCheck(ChannelHandlerContext ctx) {
         idleCheck = null;
         if (inFlight > 0 || !ctx.channel().isActive()) return;
+        // The count starts when the last response is handed to the socket, not when its bytes have left: an agent
+        // still draining the tail (bytes queued here, beyond the kernel's buffer) is not idle while they move.
+        long pending = pendingWriteBytes(ctx);
+        if (pending > 0 && pending != pendingAtLastCheck) idleSinceNanos = ticker.nanoTime();
+        pendingAtLastCheck = pending;
         long left = idleSinceNanos + settings.idleTimeout().toNanos() - ticker.nanoTime();
         if (left <= 0) ctx.close();
         else idleCheck = ctx.executor().schedule(() -> idleCheck(ctx), left, TimeUnit.NANOSECONDS);
+    }
+
+    private static long pendingWriteBytes(ChannelHandlerContext ctx) {
+        io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
     private void cancelIdle() {

@@ -60,7 +60,7 @@ class DownstreamGuardTest {
     }
 
     @Test
-    void aRequestThatArrivesWholeInOneReadSchedulesNoTimer() throws Exception {
+    void aRequestThatArrivesWholeInOneReadSchedulesNoReadTimer() throws Exception {
         EmbeddedChannel ch = channel();
         read(ch, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
         onlyTheIdleWatchIsPending(ch, "no read timer for a whole request");

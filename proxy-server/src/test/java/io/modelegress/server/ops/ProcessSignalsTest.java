@@ -44,7 +44,11 @@ class ProcessSignalsTest {
 
                 Files.writeString(file, cfg.apply(b.url()));
                 new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(base + "/v1/x").body().contains("\"b\""));
+                try {
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(base + "/v1/x").body().contains("\"b\""));
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("no answer from the reloaded upstream; the child said:\n" + ChildSidecar.output(p), e);
+                }
 
                 p.destroy(); // SIGTERM
                 assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exited after SIGTERM");

@@ -4,12 +4,24 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A sidecar started as its own process ({@code java ... Main}): what the tests read from its output. */
 public final class ChildSidecar {
     private ChildSidecar() {}
+
+    private static final Map<Long, Deque<String>> OUTPUT = new ConcurrentHashMap<>();
+
+    /** The last 200 lines the child wrote (read by {@link #listeningLine}), for a failure's message. */
+    public static String output(Process p) {
+        Deque<String> tail = OUTPUT.get(p.pid());
+        return tail == null ? "(no output read)" : String.join("\n", tail);
+    }
 
     /**
      * The process's "listening on" log line, waited for up at most {@code within}; its output is read on after
@@ -23,6 +35,9 @@ public final class ChildSidecar {
         Thread reader = new Thread(() -> {
             try {
                 for (String l = out.readLine(); l != null; l = out.readLine()) {
+                    Deque<String> tail = OUTPUT.computeIfAbsent(p.pid(), k -> new ConcurrentLinkedDeque<>());
+                    tail.addLast(l);
+                    if (tail.size() > 200) tail.pollFirst();
                     if (!listening.isDone() && l.contains("listening on")) listening.complete(l);
                 }
                 listening.completeExceptionally(new IllegalStateException("exited before listening"));
