@@ -1,6 +1,7 @@
 package io.modelegress.server.downstream;
 
 import io.modelegress.server.http.ErrorResponses;
+import io.modelegress.server.http.IdleTimer;
 import io.modelegress.core.config.RouteSettings;
 import io.modelegress.core.config.ServerSettings;
 import io.modelegress.core.error.ErrorCode;
@@ -44,12 +45,13 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     private String readingId;
     private int inFlight;
     private boolean broken;
-    /** The loop's clock (a mock one under {@code EmbeddedChannel}), for both the read timer and the idle watch. */
+    /** The loop's clock (a mock one under {@code EmbeddedChannel}), for the read timer. */
     private io.netty.util.concurrent.Ticker ticker = io.netty.util.concurrent.Ticker.systemTicker();
-    /** The last read with nothing in flight, or the end of the last response: {@code server.idle_timeout} counts from it. */
-    private long idleSinceNanos;
-    /** At most one idle check pending, armed when the connection opens or falls idle with none pending. */
-    private ScheduledFuture<?> idleCheck;
+    /**
+     * {@code server.idle_timeout}: idle from the connection's opening, the end of its last response, or its last
+     * bytes read with nothing in flight; never while a request is in flight. Made when the guard is added.
+     */
+    private IdleTimer idle;
     /** Bytes still queued for the agent at the last idle check: a change since is progress, not idleness. */
     private long pendingAtLastCheck;
 
@@ -113,10 +115,7 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         // A response's end (a FullHttpResponse is a LastHttpContent too), not an interim one: a 100 Continue leaves
         // its request in flight, and the body and the answer still to come must not be timed as idleness.
-        if (msg instanceof LastHttpContent && !interim(msg) && inFlight > 0 && --inFlight == 0) {
-            idleSinceNanos = ticker.nanoTime();
-            armIdle(ctx);
-        }
+        if (msg instanceof LastHttpContent && !interim(msg) && inFlight > 0 && --inFlight == 0) idle.idleFrom(idle.now());
         ctx.write(msg, promise);
     }
 
@@ -127,12 +126,13 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         ticker = ctx.executor().ticker();
-        if (ctx.channel().isActive()) startIdle(ctx);
+        idle = new IdleTimer(ctx.executor(), settings.idleTimeout().toNanos(), () -> stillIdle(ctx), ctx::close);
+        if (ctx.channel().isActive()) idle.idleFrom(idle.now());
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        startIdle(ctx);
+        idle.idleFrom(idle.now()); // one check however often: a pending one only moves its start
         ctx.fireChannelActive();
     }
 
@@ -140,55 +140,30 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
     public void handlerRemoved(ChannelHandlerContext ctx) {
         // A WebSocket takes the connection over (SocketBridge): its relay has an idle limit of its own.
         cancelReadTimer();
-        cancelIdle();
+        idle.cancel();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelReadTimer();
-        cancelIdle();
+        idle.cancel();
         ctx.fireChannelInactive();
     }
 
-    /**
-     * The idle watch: one timer per connection, not an {@code IdleStateHandler}, which stamped the clock on every
-     * read and put a listener on every write of every request. Nothing is armed while a request is in flight; the
-     * response's end arms it when none is pending, and a check that finds the connection busy leaves it to that.
-     */
-    private void startIdle(ChannelHandlerContext ctx) {
-        if (idleCheck != null) return;
-        idleSinceNanos = ticker.nanoTime();
-        armIdle(ctx);
-    }
-
-    private void armIdle(ChannelHandlerContext ctx) {
-        long limit = settings.idleTimeout().toNanos();
-        if (idleCheck == null && limit > 0) idleCheck = ctx.executor().schedule(() -> idleCheck(ctx), limit, TimeUnit.NANOSECONDS);
-    }
-
-    private void idleCheck(ChannelHandlerContext ctx) {
-        idleCheck = null;
-        if (inFlight > 0 || !ctx.channel().isActive()) return;
+    /** When an idle check fires: a request in flight stops the checks (its response's end starts them again). */
+    private boolean stillIdle(ChannelHandlerContext ctx) {
+        if (inFlight > 0 || !ctx.channel().isActive()) return false;
         // The count starts when the last response is handed to the socket, not when its bytes have left: an agent
         // still draining the tail (bytes queued here, beyond the kernel's buffer) is not idle while they move.
         long pending = pendingWriteBytes(ctx);
-        if (pending > 0 && pending != pendingAtLastCheck) idleSinceNanos = ticker.nanoTime();
+        if (pending > 0 && pending != pendingAtLastCheck) idle.touch(idle.now());
         pendingAtLastCheck = pending;
-        long left = idleSinceNanos + settings.idleTimeout().toNanos() - ticker.nanoTime();
-        if (left <= 0) ctx.close();
-        else idleCheck = ctx.executor().schedule(() -> idleCheck(ctx), left, TimeUnit.NANOSECONDS);
+        return true;
     }
 
     private static long pendingWriteBytes(ChannelHandlerContext ctx) {
         io.netty.channel.ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
         return out == null ? 0 : out.totalPendingWriteBytes();
-    }
-
-    private void cancelIdle() {
-        if (idleCheck != null) {
-            idleCheck.cancel(false);
-            idleCheck = null;
-        }
     }
 
     /**
@@ -216,7 +191,7 @@ public final class DownstreamGuard extends ChannelDuplexHandler {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (inFlight == 0 && !broken) {
                 long now = ticker.nanoTime();
-                idleSinceNanos = now; // any bytes at all between requests, a stray CRLF too, are not idleness
+                idle.touch(now); // any bytes at all between requests, a stray CRLF too, are not idleness
                 if (!reading && msg instanceof ByteBuf && ((ByteBuf) msg).forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
                     reading = true;
                     readStartedNanos = now;

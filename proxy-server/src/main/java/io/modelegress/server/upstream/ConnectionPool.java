@@ -2,6 +2,7 @@ package io.modelegress.server.upstream;
 
 import io.modelegress.core.config.PoolSettings;
 import io.modelegress.server.http.HandlerNames;
+import io.modelegress.server.http.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,7 +15,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -147,8 +147,7 @@ public final class ConnectionPool {
         }
         if (w.released) return;
         w.counts.active.decrement();
-        long now = System.nanoTime();
-        boolean tooOld = now - w.createdNanos >= settings.maxLifetime().toNanos();
+        boolean tooOld = System.nanoTime() - w.createdNanos >= settings.maxLifetime().toNanos();
         Map<String, ArrayDeque<Watch>> map = idle.get();
         ArrayDeque<Watch> deque = map.get(lease.key());
         if (deque == null) map.put(lease.key(), deque = new ArrayDeque<>());
@@ -158,8 +157,7 @@ public final class ConnectionPool {
             return;
         }
         w.pooled = true;
-        w.pooledSinceNanos = now;
-        w.armIdle(settings.idleTimeout().toNanos());
+        w.idleFrom(settings);
         ch.config().setAutoRead(true); // notice a close by the server while idle
         deque.addLast(w);
         w.counts.idle.increment();
@@ -198,30 +196,16 @@ public final class ConnectionPool {
         ResponseReader relay;
         /** h2: the GOAWAY that left this stream out, told to the reader once the codec has closed the stream. */
         Throwable refused;
-        /** When it last entered the pool: {@code pool.idle_timeout} counts from here. */
-        long pooledSinceNanos;
         /**
-         * At most one idle check pending per connection, armed when it enters the pool with none pending. Leased
-         * connections do no idle bookkeeping at all: an {@code IdleStateHandler} stamped the clock on every read and
-         * put a listener on every write of every exchange, for an event that matters only in the pool.
+         * {@code pool.idle_timeout}, counted from the last return to the pool; a leased connection has no idle
+         * bookkeeping at all (its check stops, and the next return arms it). Made at the first return.
          */
-        private io.netty.util.concurrent.Future<?> idleCheck;
-        private long idleTimeoutNanos;
+        private IdleTimer idleTimer;
 
-        void armIdle(long timeoutNanos) {
-            idleTimeoutNanos = timeoutNanos;
-            if (idleCheck == null && timeoutNanos > 0) {
-                idleCheck = channel.eventLoop().schedule(this::idleCheck, timeoutNanos, TimeUnit.NANOSECONDS);
-            }
-        }
-
-        /** Closes it if it has sat in the pool for the whole timeout; checks again when it entered later; else stops. */
-        private void idleCheck() {
-            idleCheck = null;
-            if (!pooled || !channel.isActive()) return; // leased: the next release arms it again
-            long left = pooledSinceNanos + idleTimeoutNanos - System.nanoTime();
-            if (left <= 0) channel.close();
-            else idleCheck = channel.eventLoop().schedule(this::idleCheck, left, TimeUnit.NANOSECONDS);
+        void idleFrom(PoolSettings settings) {
+            if (idleTimer == null) idleTimer = new IdleTimer(channel.eventLoop(), settings.idleTimeout().toNanos(),
+                    () -> pooled && channel.isActive(), channel::close);
+            idleTimer.idleFrom(idleTimer.now());
         }
 
         Watch(Channel channel, String key, Counts counts, boolean stream) {
@@ -263,10 +247,7 @@ public final class ConnectionPool {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (idleCheck != null) {
-                idleCheck.cancel(false);
-                idleCheck = null;
-            }
+            if (idleTimer != null) idleTimer.cancel();
             ResponseReader r = relay;
             if (r != null && refused != null) r.exception(ctx, refused);
             else if (r != null) r.inactive();

@@ -46,6 +46,14 @@ class DownstreamGuardTest {
         ch.runScheduledPendingTasks();
     }
 
+    /** Open 9 s into the 10 s idle timeout, closed 2 s later. */
+    private static void closesTenSecondsOn(EmbeddedChannel ch, String from) {
+        after(ch, 9);
+        assertTrue(ch.isOpen(), "9 s of a 10 s idle timeout, from " + from);
+        after(ch, 2);
+        assertFalse(ch.isOpen(), "closed once idle for server.idle_timeout, from " + from);
+    }
+
     private static void drainInbound(EmbeddedChannel ch) {
         for (Object m; (m = ch.readInbound()) != null; ) ReferenceCountUtil.release(m);
     }
@@ -95,10 +103,7 @@ class DownstreamGuardTest {
     @Test
     void aConnectionThatSendsNothingIsClosedAfterTheIdleTimeout() throws Exception {
         EmbeddedChannel ch = channel();
-        after(ch, 9);
-        assertTrue(ch.isOpen(), "9 s of a 10 s idle timeout");
-        after(ch, 2);
-        assertFalse(ch.isOpen(), "closed once idle for server.idle_timeout");
+        closesTenSecondsOn(ch, "its opening");
         ch.finishAndReleaseAll();
     }
 
@@ -110,10 +115,7 @@ class DownstreamGuardTest {
         after(ch, 25); // a slow model: two idle periods and more with nothing read or written
         assertTrue(ch.isOpen(), "a connection waiting for its response is not idle");
         respond(ch);
-        after(ch, 9);
-        assertTrue(ch.isOpen(), "9 s after the response's end");
-        after(ch, 2);
-        assertFalse(ch.isOpen(), "closed 10 s after the response's end");
+        closesTenSecondsOn(ch, "the response's end");
         ch.finishAndReleaseAll();
     }
 
