@@ -23,7 +23,7 @@ class AdminTest {
     private final Sidecar sidecar;
 
     AdminTest() throws Exception {
-        Path keyFile = Files.createTempFile("key", ".txt");
+        Path keyFile = Files.createTempFile(dir, "key", ".txt"); // in the class's @TempDir: deleted with it
         Files.writeString(keyFile, "file-secret-456\n");
         sidecar = TestConfig.config()
                 .ignoreEnvironmentProxy().set("proxy.https", "http://puser:proxy-secret-789@proxy.corp:3128")
