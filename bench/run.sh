@@ -153,6 +153,21 @@ stat_ticks() { # awk-expression pids...: the sum over the processes of an expres
 cpu_ticks() { stat_ticks '$14 + $15' "$@"; } # pids...: user+system clock ticks of the processes themselves (not their reaped children)
 sys_ticks() { stat_ticks '$15' "$@"; }       # pids...: system (kernel) clock ticks alone
 
+thread_stats() { # pid: one line per thread group (its name without trailing numbers): threads, user+system ticks, voluntary and involuntary context switches
+  local t
+  for t in /proc/$1/task/*; do
+    [[ -r $t/stat ]] || continue
+    { read -r name <"$t/comm"; echo "${name//[ ]/_}"; sed 's/.*) //' "$t/stat"; cat "$t/status"; } 2>/dev/null |
+      awk 'NR == 1 {n = $1; sub(/[-#0-9]+$/, "", n)} NR == 2 {k = $12 + $13}
+           /^voluntary_ctxt_switches/ {v = $2} /^nonvoluntary_ctxt_switches/ {w = $2} END {print n, k, v, w}'
+  done | awk '{t[$1] += $2; v[$1] += $3; w[$1] += $4; c[$1]++} END {for (k in t) print k, c[k], t[k], v[k], w[k]}'
+}
+thread_delta() { # before after hz requests: the groups that used ≥ 0.5 µs of CPU per request between the two thread_stats
+  awk -v hz="$3" -v n="$4" 'NR == FNR {t[$1] = $3; v[$1] = $4; w[$1] = $5; next}
+    n > 0 {us = ($3 - t[$1]) * 1e6 / hz / n; if (us >= 0.5) printf "%.1f %s×%d %.1f µs (%.2f / %.2f)\n", us, $1, $2, us, ($4 - v[$1]) / n, ($5 - w[$1]) / n}' \
+    <(echo "$1") <(echo "$2") | sort -rn | cut -d" " -f2- | paste -sd";" - | sed 's/;/; /g'
+}
+
 # CPU used by processes that are not part of this benchmark (another build on a shared machine skews every figure).
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 our_ticks() { # this script and its reaped children (wrk, curl, clients), plus the servers it runs
@@ -460,11 +475,12 @@ phase_load() {
       local url; url=$(url_of $target)
       # A cell that other processes disturbed (over NOISY_PCT of a core) is measured again, up to NOISY_RETRIES
       # times; the least disturbed run is kept, and its figure shown in the "other CPU" column.
-      local attempt line="" before=0 after=0 sbefore=0 safter=0 foreign=999
+      local attempt line="" before=0 after=0 sbefore=0 safter=0 foreign=999 tbefore="" tafter=""
       for ((attempt = 0; attempt <= NOISY_RETRIES; attempt++)); do
         wait_quiet
         run_wrk "$target" "$url" "$c" "$WARMUP" >/dev/null
         # shellcheck disable=SC2046
+        local tb=""; [[ $target == sidecar || $target == floor ]] && tb=$(thread_stats "$(pids_of $target)")
         local b; b=$(cpu_ticks $(pids_of $target))
         # shellcheck disable=SC2046
         local sb; sb=$(sys_ticks $(pids_of $target))
@@ -475,7 +491,8 @@ phase_load() {
         local a; a=$(cpu_ticks $(pids_of $target))
         # shellcheck disable=SC2046
         local sa; sa=$(sys_ticks $(pids_of $target))
-        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; sbefore=$sb; safter=$sa; fi
+        local ta=""; [[ -n $tb ]] && ta=$(thread_stats "$(pids_of $target)")
+        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; sbefore=$sb; safter=$sa; tbefore=$tb; tafter=$ta; fi
         ((foreign < NOISY_PCT)) && break
         log "c=$c $target disturbed (${f}% of a core used by other processes): measuring again"
       done
@@ -491,6 +508,8 @@ phase_load() {
       # Of that, the kernel's (system time): the socket work, which a proxy cannot avoid; the rest is the process's own.
       R[$target,$c,sys]=$(awk -v t=$((safter - sbefore)) -v hz="$hz" -v n="${R[$target,$c,requests]:-0}" \
           'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
+      # The JVM paths' CPU by thread group, with context switches: the event loops apart from the JIT and the collector.
+      [[ -n $tbefore ]] && R[$target,$c,threads]=$(thread_delta "$tbefore" "$tafter" "$hz" "${R[$target,$c,requests]:-0}")
     done
   done
   UPSTREAM_KIND=mock
@@ -517,6 +536,16 @@ phase_load() {
   done
   out ""
   out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; \"of it kernel\" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
+  out ""
+  out "| conns | path | CPU per request by thread group (≥ 0.5 µs; in brackets context switches per request, voluntary / involuntary) |"
+  out "|---:|---|---|"
+  for c in $CONCURRENCIES; do
+    for target in floor sidecar; do
+      [[ -n ${R[$target,$c,threads]:-} ]] && out "| $c | $target | ${R[$target,$c,threads]} |"
+    done
+  done
+  out ""
+  out "Thread groups are named without their numbers: \`egress-io\` (\`floor-io\`) are the event loops, \`VM_Thread\` the serial collector, \`C2_CompilerThre\`/\`C1_CompilerThre\` the JIT; from /proc/PID/task. An involuntary switch is the kernel taking the core away (the machine is full), a voluntary one a loop with nothing to do."
   if [[ $targets == *floor* ]]; then
     out ""
     out "floor: a bare Netty proxy (\`NettyFloor\`: Netty's HTTP codecs both sides, one keep-alive upstream connection per agent connection, nothing else), with the sidecar's JVM flags; its ratio columns are its own against nginx."
