@@ -3,7 +3,9 @@ package io.modelegress.server.upstream;
 import io.modelegress.core.error.EgressException;
 import io.modelegress.server.http.StreamedBody;
 import io.netty.channel.Channel;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -20,10 +22,22 @@ import io.netty.util.ReferenceCountUtil;
 final class StreamedUploads {
     private StreamedUploads() {}
 
-    /** Writes {@code out} (built by {@link UpstreamRequests}) to {@code ch}; for a streamed body, the head and then the body. */
+    /**
+     * Writes {@code out} (built by {@link UpstreamRequests}) to {@code ch}; for a streamed body, the head and then the
+     * body. Answers when the request has gone to the socket: null when it went in this call (the usual case), else a
+     * future. A held request on a connection of its own is written with the void promise, which spares the
+     * encoder a promise per part and their combiner; a failed write then reaches the pipeline's
+     * {@code exceptionCaught} ({@code ConnectionPool.Watch}, which hands it to the attempt). When the socket did not
+     * take it all, an empty buffer written behind it completes once the bytes before it are written.
+     */
     static ChannelFuture write(Channel ch, HttpRequest out, FullHttpRequest agentRequest) {
         StreamedBody body = io.modelegress.server.http.StreamedRequest.of(agentRequest);
-        if (body == null) return ch.writeAndFlush(out);
+        if (body == null) {
+            ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+            if (queued == null) return ch.writeAndFlush(out); // an h2 stream (the parent holds its bytes) or closed
+            ch.writeAndFlush(out, ch.voidPromise());
+            return queued.isEmpty() ? null : ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
+        }
         HttpRequest head = new DefaultHttpRequest(out.protocolVersion(), out.method(), out.uri(), out.headers().copy());
         ReferenceCountUtil.release(out); // its body is the empty placeholder
         if (body.declaredLength() >= 0) {

@@ -12,6 +12,7 @@ import io.modelegress.core.timeout.Deadline;
 import io.modelegress.server.events.ExchangeEvents;
 import io.modelegress.server.http.RequestContext;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -143,21 +144,31 @@ final class UpstreamAttempt implements AttemptControl {
             refuse(UpstreamFailures.unexpected(e), null); // a bug must end the exchange, not leave the agent waiting
             return;
         }
-        StreamedUploads.write(ch, out, request).addListener((ChannelFutureListener) w -> { // a streamed body: at its last byte
-            if (!w.isSuccess()) {
-                if (reader == r) broken(w.cause());
+        ChannelFuture w = StreamedUploads.write(ch, out, request); // a streamed body: done at its last byte
+        if (w == null) {
+            if (!isOver()) sent(r, tg); // over: the write failed at once, and broken() has run
+            return;
+        }
+        w.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                if (reader == r) broken(f.cause());
                 return;
             }
-            if (reader == r) written = true;
-            if (reader == r) McpRequests.liftDeadline(rc, request, timers); // before the head may overtake the write
-            if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
-            state = State.SENT;
-            Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts()); // an MCP event stream: its own
-            if (l == null) l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
-            Deadline.Limit limit = l;
-            phase(limit, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, limit,
-                    "upstream " + settings.authority() + " sent no response headers")));
+            sent(r, tg);
         });
+    }
+
+    /** The request has gone to the socket: the wait for the response head starts (unless it came already). */
+    private void sent(ResponseReader r, UpstreamConnector.Target tg) {
+        if (reader == r) written = true;
+        if (reader == r) McpRequests.liftDeadline(rc, request, timers); // before the head may overtake the write
+        if (isOver() || reader != r || state != State.CONNECTING) return; // replaced, over, or answered already
+        state = State.SENT;
+        Deadline.Limit l = McpRequests.headersLimit(rc, request, tg.timeouts()); // an MCP event stream: its own
+        if (l == null) l = rc.deadline.limitFor(tg.timeouts().responseHeaders(), "timeouts.response_headers");
+        Deadline.Limit limit = l;
+        phase(limit, () -> fail(rc.deadline.exceeded(ErrorCode.UPSTREAM_RESPONSE_TIMEOUT, limit,
+                "upstream " + settings.authority() + " sent no response headers")));
     }
 
     /** Arms the attempt's phase timer (response headers, first token or stream idle), replacing the one before. */
