@@ -3,6 +3,9 @@ package io.modelegress.server.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 
 /** Strips hop-by-hop headers (RFC 9110 7.6.1): Connection and what it names, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade. */
 public final class HopByHop {
@@ -16,22 +19,40 @@ public final class HopByHop {
     private HopByHop() {}
 
     public static void strip(HttpHeaders h) {
-        String connection = h.get(HttpHeaderNames.CONNECTION);
-        if (connection != null) {
-            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-                int start = 0;
-                while (start < value.length()) {
-                    int comma = value.indexOf(',', start);
-                    int end = comma < 0 ? value.length() : comma;
-                    String token = value.substring(start, end).trim();
-                    if (!token.isEmpty()) h.remove(token);
-                    start = end + 1;
-                }
-            }
-        }
+        List<String> named = connectionTokens(h);
+        for (int i = 0; i < named.size(); i++) h.remove(named.get(i));
         for (AsciiString name : FIXED) h.remove(name);
         // Any other Proxy-* header is meant for us or a proxy, never for the upstream.
         removePrefixed(h, "proxy-");
+    }
+
+    /**
+     * The header names the Connection header lists, less those {@link #FIXED} removes anyway: an empty list, not
+     * allocated, in the usual case ({@code keep-alive}). The values are walked in place, not copied into a list.
+     */
+    static List<String> connectionTokens(HttpHeaders h) {
+        if (!h.contains(HttpHeaderNames.CONNECTION)) return List.of();
+        List<String> tokens = List.of();
+        Iterator<String> values = h.valueStringIterator(HttpHeaderNames.CONNECTION);
+        while (values.hasNext()) {
+            String value = values.next();
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String token = value.substring(start, end).trim(); // the value itself when it is one bare token
+                start = end + 1;
+                if (token.isEmpty() || fixed(token)) continue;
+                if (tokens.isEmpty()) tokens = new ArrayList<>(2);
+                tokens.add(token);
+            }
+        }
+        return tokens;
+    }
+
+    private static boolean fixed(String name) {
+        for (AsciiString f : FIXED) if (f.length() == name.length() && f.contentEqualsIgnoreCase(name)) return true;
+        return false;
     }
 
     /**

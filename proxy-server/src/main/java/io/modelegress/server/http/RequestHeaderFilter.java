@@ -5,7 +5,6 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -34,7 +33,7 @@ public final class RequestHeaderFilter {
 
     /** The headers to send upstream (a new, mutable set whose values are checked: see {@link #HEADERS}). */
     public static HttpHeaders forUpstream(HttpHeaders in, List<String> routeStrips, boolean dropCredentials) {
-        List<String> named = connectionTokens(in);
+        List<String> named = HopByHop.connectionTokens(in);
         HttpHeaders out = HEADERS.newHeaders();
         var it = in.iteratorCharSequence();
         while (it.hasNext()) {
@@ -53,23 +52,6 @@ public final class RequestHeaderFilter {
         for (int i = 0; i < routeStrips.size(); i++) if (AsciiString.contentEqualsIgnoreCase(name, routeStrips.get(i))) return true;
         for (int i = 0; i < named.size(); i++) if (AsciiString.contentEqualsIgnoreCase(name, named.get(i))) return true;
         return false;
-    }
-
-    /** The header names the agent's Connection header lists (hop-by-hop by its say); empty, unallocated, when none. */
-    private static List<String> connectionTokens(HttpHeaders in) {
-        if (!in.contains(HttpHeaderNames.CONNECTION)) return List.of();
-        List<String> tokens = new ArrayList<>(2);
-        for (String value : in.getAll(HttpHeaderNames.CONNECTION)) {
-            int start = 0;
-            while (start < value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                String token = value.substring(start, end).trim();
-                if (!token.isEmpty()) tokens.add(token);
-                start = end + 1;
-            }
-        }
-        return tokens;
     }
 
     private static boolean in(AsciiString[] names, CharSequence name) {
