@@ -10,13 +10,19 @@ import io.modelegress.server.metrics.EgressMetrics;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
 import java.util.List;
 
@@ -42,6 +48,8 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
     private boolean refused;
     /** A body refused mid-way: the rest of it is dropped until the connection closes. */
     private boolean discarding;
+    /** A head held back for one message: its whole body may be the next (see {@link #mayComeWhole}). */
+    private HttpRequest pendingHead;
     private String currentUri = "/";
     private String currentId;
 
@@ -66,9 +74,58 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
         return false;
     }
 
+    /** Netty's aggregator takes content only while it aggregates; the piece after a held head is ours too. */
+    @Override
+    public boolean acceptInboundMessage(Object msg) throws Exception {
+        return pendingHead != null && msg instanceof HttpContent || super.acceptInboundMessage(msg);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, HttpObject msg, List<Object> out) throws Exception {
         if (discarding) return;
+        HttpRequest head = pendingHead;
+        if (head != null) {
+            pendingHead = null;
+            if (msg instanceof LastHttpContent last && whole(head, last)) {
+                out.add(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                        last.content().retain(), head.headers(), last.trailingHeaders()));
+                return;
+            }
+            generalPath(ctx, head, out); // in pieces, or refused: as if the head had not waited
+            if (discarding) return;
+        }
+        if (msg instanceof HttpRequest h && mayComeWhole(h)) {
+            pendingHead = h;
+            return;
+        }
+        generalPath(ctx, msg, out);
+    }
+
+    /**
+     * A head whose body may follow as one last piece (a small body with its Content-Length, or none: the decoder
+     * then sends its end at once) waits for it, so that the two make one request around that piece, without the
+     * composite buffer and header rewrites of the general path. Anything the general path answers at the head
+     * ({@code Expect}, chunked, a length over the limit) goes that way at once.
+     */
+    private boolean mayComeWhole(HttpRequest head) {
+        if (head.decoderResult().isFailure()) return false;
+        HttpHeaders h = head.headers();
+        if (h.contains(HttpHeaderNames.EXPECT) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)) return false;
+        long length = HttpUtil.getContentLength(head, 0L);
+        return length >= 0 && length <= maxContentLength();
+    }
+
+    /** The last piece is the whole body the head announced, and the budget takes it: one request, as aggregated. */
+    private boolean whole(HttpRequest head, LastHttpContent last) {
+        int n = last.content().readableBytes();
+        if (!last.decoderResult().isSuccess() || n != HttpUtil.getContentLength(head, 0L)) return false;
+        if (n > 0 && !budget.tryReserve(n)) return false; // the general path refuses it with its own answer
+        if (n == 0 && !HttpUtil.isContentLengthSet(head)) head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpHeaderValues.ZERO);
+        return true;
+    }
+
+    /** Netty's aggregation, with the budget taken as the body arrives (or up front by its Content-Length). */
+    private void generalPath(ChannelHandlerContext ctx, HttpObject msg, List<Object> out) throws Exception {
         if (msg instanceof HttpMessage) {
             partial = 0;
             reservedUpFront = false;
@@ -137,8 +194,18 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (pendingHead != null && !ctx.channel().config().isAutoRead()) ctx.read(); // its body is still to come
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         releasePartial();
+        if (pendingHead != null) {
+            pendingHead = null;
+            ctx.fireExceptionCaught(new PrematureChannelClosureException("Channel closed while still aggregating message"));
+        }
         super.channelInactive(ctx);
     }
 
