@@ -10,7 +10,8 @@ import java.util.ArrayDeque;
  */
 final class HeldResponse {
     private HttpResponse head;
-    private final ArrayDeque<HttpContent> pieces = new ArrayDeque<>(4);
+    /** Made at the first piece held: a plain answer, written at its head, never needs one. */
+    private ArrayDeque<HttpContent> pieces;
     private long bytes;
 
     void head(HttpResponse h) { head = h; }
@@ -19,6 +20,7 @@ final class HeldResponse {
     HttpResponse head() { return head; }
 
     void add(HttpContent c) {
+        if (pieces == null) pieces = new ArrayDeque<>(4);
         pieces.add(c);
         bytes += c.content().readableBytes();
     }
@@ -27,6 +29,7 @@ final class HeldResponse {
     byte[] body() {
         byte[] out = new byte[(int) Math.min(bytes, Integer.MAX_VALUE)];
         int at = 0;
+        if (pieces == null) return out;
         for (HttpContent c : pieces) {
             int k = Math.min(c.content().readableBytes(), out.length - at);
             c.content().getBytes(c.content().readerIndex(), out, at, k);
@@ -39,11 +42,11 @@ final class HeldResponse {
     void writeTo(ResponseRelay relay) {
         relay.write(head);
         head = null;
-        while (!pieces.isEmpty()) relay.write(pieces.poll());
+        while (pieces != null && !pieces.isEmpty()) relay.write(pieces.poll());
     }
 
     void discard() {
-        while (!pieces.isEmpty()) pieces.poll().release();
+        while (pieces != null && !pieces.isEmpty()) pieces.poll().release();
         head = null;
     }
 }
