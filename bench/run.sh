@@ -162,6 +162,9 @@ thread_stats() { # pid: one line per thread group (its name without trailing num
            /^voluntary_ctxt_switches/ {v = $2} /^nonvoluntary_ctxt_switches/ {w = $2} END {print n, k, v, w}'
   done | awk '{t[$1] += $2; v[$1] += $3; w[$1] += $4; c[$1]++} END {for (k in t) print k, c[k], t[k], v[k], w[k]}'
 }
+gc_stats() { # pid: the young generation's eden capacity (KiB) and its collections so far (jstat)
+  jstat -gc "$1" 2>/dev/null | awk 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i} NR == 2 {printf "%d %d\n", $col["EC"], $col["YGC"]}'
+}
 thread_delta() { # before after hz requests: the groups that used ≥ 0.5 µs of CPU per request between the two thread_stats
   awk -v hz="$3" -v n="$4" 'NR == FNR {t[$1] = $3; v[$1] = $4; w[$1] = $5; next}
     n > 0 {us = ($3 - t[$1]) * 1e6 / hz / n; if (us >= 0.5) printf "%.1f %s×%d %.1f µs (%.2f / %.2f)\n", us, $1, $2, us, ($4 - v[$1]) / n, ($5 - w[$1]) / n}' \
@@ -475,12 +478,12 @@ phase_load() {
       local url; url=$(url_of $target)
       # A cell that other processes disturbed (over NOISY_PCT of a core) is measured again, up to NOISY_RETRIES
       # times; the least disturbed run is kept, and its figure shown in the "other CPU" column.
-      local attempt line="" before=0 after=0 sbefore=0 safter=0 foreign=999 tbefore="" tafter=""
+      local attempt line="" before=0 after=0 sbefore=0 safter=0 foreign=999 tbefore="" tafter="" gbefore="" gafter=""
       for ((attempt = 0; attempt <= NOISY_RETRIES; attempt++)); do
         wait_quiet
         run_wrk "$target" "$url" "$c" "$WARMUP" >/dev/null
         # shellcheck disable=SC2046
-        local tb=""; [[ $target == sidecar || $target == floor ]] && tb=$(thread_stats "$(pids_of $target)")
+        local tb="" gb=""; [[ $target == sidecar || $target == floor ]] && tb=$(thread_stats "$(pids_of $target)") && gb=$(gc_stats "$(pids_of $target)")
         local b; b=$(cpu_ticks $(pids_of $target))
         # shellcheck disable=SC2046
         local sb; sb=$(sys_ticks $(pids_of $target))
@@ -491,8 +494,8 @@ phase_load() {
         local a; a=$(cpu_ticks $(pids_of $target))
         # shellcheck disable=SC2046
         local sa; sa=$(sys_ticks $(pids_of $target))
-        local ta=""; [[ -n $tb ]] && ta=$(thread_stats "$(pids_of $target)")
-        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; sbefore=$sb; safter=$sa; tbefore=$tb; tafter=$ta; fi
+        local ta="" ga=""; [[ -n $tb ]] && ta=$(thread_stats "$(pids_of $target)") && ga=$(gc_stats "$(pids_of $target)")
+        if ((f < foreign)); then line=$l; foreign=$f; before=$b; after=$a; sbefore=$sb; safter=$sa; tbefore=$tb; tafter=$ta; gbefore=$gb; gafter=$ga; fi
         ((foreign < NOISY_PCT)) && break
         log "c=$c $target disturbed (${f}% of a core used by other processes): measuring again"
       done
@@ -510,6 +513,9 @@ phase_load() {
           'BEGIN {printf "%.0f", (n > 0 ? t * 1000 / hz / n * 1000 : 0)}')
       # The JVM paths' CPU by thread group, with context switches: the event loops apart from the JIT and the collector.
       [[ -n $tbefore ]] && R[$target,$c,threads]=$(thread_delta "$tbefore" "$tafter" "$hz" "${R[$target,$c,requests]:-0}")
+      # The young generation: its size decides how far each request's garbage spreads through the caches.
+      [[ -n $gbefore && -n $gafter ]] && R[$target,$c,threads]+=$(awk -v b="$gbefore" -v a="$gafter" -v n="${R[$target,$c,requests]:-0}" \
+          'BEGIN {split(b, x, " "); split(a, y, " "); if (n > 0) printf "; eden %.1f MiB, %.2f young collections per 1k requests", y[1] / 1024, (y[2] - x[2]) * 1000 / n}')
     done
   done
   UPSTREAM_KIND=mock
@@ -537,7 +543,7 @@ phase_load() {
   out ""
   out "CPU is user+system time of the process under test (mock for \"direct\", nginx master+workers, sidecar JVM), from /proc; \"of it kernel\" is its system time (the socket reads and writes), the rest is user time; wrk, the mock and the proxy share the same $(nproc) cores. Other CPU: what processes outside the benchmark used during the cell, in % of one core (0 on a quiet machine)."
   out ""
-  out "| conns | path | CPU per request by thread group (≥ 0.5 µs; in brackets context switches per request, voluntary / involuntary) |"
+  out "| conns | path | CPU per request by thread group (≥ 0.5 µs; in brackets context switches per request, voluntary / involuntary); the young generation (jstat) |"
   out "|---:|---|---|"
   for c in $CONCURRENCIES; do
     for target in floor sidecar; do
