@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -25,7 +26,7 @@ final class StreamedUploads {
     /**
      * Writes {@code out} (built by {@link UpstreamRequests}) to {@code ch}; for a streamed body, the head and then the
      * body. Answers when the request has gone to the socket: null when it went in this call (the usual case), else a
-     * future. A held request on a connection of its own is written with the void promise, which spares the
+     * future. A held request on a plain (not TLS) connection of its own is written with the void promise, which spares the
      * encoder a promise per part and their combiner; a failed write then reaches the pipeline's
      * {@code exceptionCaught} ({@code ConnectionPool.Watch}, which hands it to the attempt). When the socket did not
      * take it all, an empty buffer written behind it completes once the bytes before it are written.
@@ -34,7 +35,9 @@ final class StreamedUploads {
         StreamedBody body = io.modelegress.server.http.StreamedRequest.of(agentRequest);
         if (body == null) {
             ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
-            if (queued == null) return ch.writeAndFlush(out); // an h2 stream (the parent holds its bytes) or closed
+            // An h2 stream (the parent holds its bytes), a closed channel, or TLS: SslHandler queues plaintext of its
+            // own and drops a void write's failure without a word (a closed engine), so there the promise says.
+            if (queued == null || ch.pipeline().get(SslHandler.class) != null) return ch.writeAndFlush(out);
             ch.writeAndFlush(out, ch.voidPromise());
             return queued.isEmpty() ? null : ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
         }
