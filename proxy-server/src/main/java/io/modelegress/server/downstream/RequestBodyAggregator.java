@@ -50,6 +50,8 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
     private boolean discarding;
     /** A head held back for one message: its whole body may be the next (see {@link #mayComeWhole}). */
     private HttpRequest pendingHead;
+    /** The held head's body length (0 with no Content-Length), read once. */
+    private long pendingLength;
     private String currentUri = "/";
     private String currentId;
 
@@ -111,14 +113,14 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
         if (head.decoderResult().isFailure()) return false;
         HttpHeaders h = head.headers();
         if (h.contains(HttpHeaderNames.EXPECT) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)) return false;
-        long length = HttpUtil.getContentLength(head, 0L);
-        return length >= 0 && length <= maxContentLength();
+        pendingLength = HttpUtil.getContentLength(head, 0L);
+        return pendingLength >= 0 && pendingLength <= maxContentLength();
     }
 
     /** The last piece is the whole body the head announced, and the budget takes it: one request, as aggregated. */
     private boolean whole(HttpRequest head, LastHttpContent last) {
         int n = last.content().readableBytes();
-        if (!last.decoderResult().isSuccess() || n != HttpUtil.getContentLength(head, 0L)) return false;
+        if (!last.decoderResult().isSuccess() || n != pendingLength) return false;
         if (n > 0 && !budget.tryReserve(n)) return false; // the general path refuses it with its own answer
         if (n == 0 && !HttpUtil.isContentLengthSet(head)) head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpHeaderValues.ZERO);
         return true;
