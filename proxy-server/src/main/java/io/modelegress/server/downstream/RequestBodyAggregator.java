@@ -36,6 +36,11 @@ import java.util.List;
  */
 public final class RequestBodyAggregator extends HttpObjectAggregator {
     private static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(1);
+    /**
+     * The longest piece of body the agent-side decoder passes on (its {@code maxChunkSize}): a longer body never
+     * comes in one piece, so its head is not held and its budget is taken at the head, by its Content-Length.
+     */
+    public static final int MAX_PIECE = 64 * 1024;
 
     private final Router router;
     private final BodyBudget budget;
@@ -104,9 +109,9 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
     }
 
     /**
-     * A head whose body may follow as one last piece (a small body with its Content-Length, or none: the decoder
-     * then sends its end at once) waits for it, so that the two make one request around that piece, without the
-     * composite buffer and header rewrites of the general path. Anything the general path answers at the head
+     * A head whose body may follow as one last piece (a body of up to {@link #MAX_PIECE} with its Content-Length, or
+     * none: the decoder then sends its end at once) waits for it, so that the two make one request around that piece,
+     * without the composite buffer and header rewrites of the general path. Anything the general path answers at the head
      * ({@code Expect}, chunked, a length over the limit) goes that way at once.
      */
     private boolean mayComeWhole(HttpRequest head) {
@@ -114,7 +119,7 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
         HttpHeaders h = head.headers();
         if (h.contains(HttpHeaderNames.EXPECT) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)) return false;
         pendingLength = HttpUtil.getContentLength(head, 0L);
-        return pendingLength >= 0 && pendingLength <= maxContentLength();
+        return pendingLength >= 0 && pendingLength <= Math.min(MAX_PIECE, maxContentLength());
     }
 
     /** The last piece is the whole body the head announced, and the budget takes it: one request, as aggregated. */
@@ -214,6 +219,7 @@ public final class RequestBodyAggregator extends HttpObjectAggregator {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
         releasePartial();
+        pendingHead = null;
         super.handlerRemoved(ctx);
     }
 }

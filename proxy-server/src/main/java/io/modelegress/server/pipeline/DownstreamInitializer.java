@@ -34,7 +34,7 @@ public final class DownstreamInitializer extends ChannelInitializer<SocketChanne
         ChannelPipeline p = ch.pipeline();
         DownstreamGuard guard = new DownstreamGuard(s, rt.router());
         p.addLast(HandlerNames.FIRST_BYTE, guard.firstByteWatch());
-        p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), 65536));
+        p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(8192, s.maxHeaderSize(), RequestBodyAggregator.MAX_PIECE));
         p.addLast(HandlerNames.GUARD, guard);
         p.addLast(HandlerNames.UPLOAD, new RequestBodyStreamer(s.uploads(), guard, rt.router(), rt.metrics(), rt.bodies()));
         p.addLast(HandlerNames.BODY, new RequestBodyAggregator((int) Math.min(Integer.MAX_VALUE, s.maxRequestBody()), rt.router(), rt.bodies(), rt.metrics()));

@@ -125,6 +125,32 @@ class RequestBodyAggregatorTest {
     }
 
     @Test
+    void aHeadWhoseBodyCannotComeInOnePieceTakesItsBudgetAtOnce() {
+        BodyBudget big = new BodyBudget(1 << 20);
+        EmbeddedChannel c = new EmbeddedChannel(new HttpServerCodec(8192, 8192, RequestBodyAggregator.MAX_PIECE),
+                new RequestBodyAggregator(1 << 20, new Router(List.of()), big, new EgressMetrics()));
+        try {
+            int length = RequestBodyAggregator.MAX_PIECE + 1;
+            c.writeInbound(bytes("POST /v1/a HTTP/1.1\r\nhost: x\r\ncontent-length: " + length + "\r\n\r\n"));
+            assertEquals(length, big.used(), "reserved by its Content-Length at the head, not held for a piece");
+            c.writeInbound(Unpooled.wrappedBuffer(new byte[length]));
+            FullHttpRequest r = assertInstanceOf(FullHttpRequest.class, c.readInbound());
+            assertEquals(length, r.content().readableBytes());
+            big.release(r);
+            assertEquals(0, big.used());
+
+            c.writeInbound(bytes("POST /v1/a HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\n"));
+            assertEquals(0, big.used(), "a small body's head waits for its piece");
+            c.writeInbound(bytes("hello"));
+            FullHttpRequest small = assertInstanceOf(FullHttpRequest.class, c.readInbound());
+            assertFalse(small.content() instanceof CompositeByteBuf);
+            big.release(small);
+        } finally {
+            c.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void theReferencePathGivesTheSameRequest() {
         EmbeddedChannel netty = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(100));
         String raw = "POST /v1/a?x=1 HTTP/1.1\r\nhost: x\r\nx-a: 1\r\nx-a: 2\r\ncontent-length: 11\r\n\r\nhello world";
